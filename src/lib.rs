@@ -5,7 +5,12 @@
 //! and tokens with offsets, [`language`] identifies the language, [`ner`] finds entities,
 //! [`topics`] tags topics, and [`pipeline`] ties them into one record per article.
 
+pub mod cli;
+pub mod entities;
+pub mod io;
 pub mod language;
 pub mod ner;
+pub mod pipeline;
+pub mod report;
 pub mod text;
 pub mod topics;

@@ -57,10 +57,17 @@ pub struct Sentence {
 /// have no `-DOCSTART-` lines, whose sentences are unrelated).
 pub type Doc = Vec<Sentence>;
 
+/// The words of each sentence of a document, in the shape [`Recognizer`](super::Recognizer)s take.
+pub fn words(doc: &Doc) -> Vec<Vec<&str>> {
+    doc.iter()
+        .map(|s| s.words.iter().map(String::as_str).collect())
+        .collect()
+}
+
 /// Reads a labelled CoNLL file into documents.
 pub fn read_file(path: &Path) -> Result<Vec<Doc>> {
-    let file = std::fs::File::open(path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     read(std::io::BufReader::new(file)).with_context(|| format!("in {}", path.display()))
 }
 
@@ -90,7 +97,9 @@ pub fn read(reader: impl BufRead) -> Result<Vec<Doc>> {
                 let Some(tag) = tag else {
                     bail!("line {}: no tag column in {line:?}", n + 1);
                 };
-                let tag: Tag = tag.parse().map_err(|e| anyhow::anyhow!("line {}: {e}", n + 1))?;
+                let tag: Tag = tag
+                    .parse()
+                    .map_err(|e| anyhow::anyhow!("line {}: {e}", n + 1))?;
                 sentence.words.push(word.to_string());
                 sentence.tags.push(tag);
             }

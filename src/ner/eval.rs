@@ -28,12 +28,20 @@ impl Counts {
     /// F1 in percent.
     pub fn f1(&self) -> f64 {
         let (p, r) = (self.precision(), self.recall());
-        if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) }
+        if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        }
     }
 }
 
 fn pct(a: usize, b: usize) -> f64 {
-    if b == 0 { 0.0 } else { 100.0 * a as f64 / b as f64 }
+    if b == 0 {
+        0.0
+    } else {
+        100.0 * a as f64 / b as f64
+    }
 }
 
 /// Accumulates entity counts over sentences.
@@ -47,7 +55,11 @@ pub struct Scorer {
 impl Scorer {
     /// Adds one sentence's gold and predicted tags.
     pub fn add(&mut self, gold: &[Tag], predicted: &[Tag]) {
-        assert_eq!(gold.len(), predicted.len(), "gold and predicted lengths differ");
+        assert_eq!(
+            gold.len(),
+            predicted.len(),
+            "gold and predicted lengths differ"
+        );
         self.tokens += gold.len();
         self.tokens_correct += gold.iter().zip(predicted).filter(|(g, p)| g == p).count();
         let g: HashSet<_> = spans(gold).into_iter().collect();
@@ -63,6 +75,17 @@ impl Scorer {
         }
     }
 
+    /// Tags labelled documents with a model and adds every sentence.
+    pub fn add_documents(&mut self, model: &dyn super::Recognizer, docs: &[super::conll::Doc]) {
+        for doc in docs {
+            let tagged = model.tag_document(&super::conll::words(doc));
+            for (s, tags) in doc.iter().zip(tagged) {
+                let pred: Vec<Tag> = tags.iter().map(|t| t.tag).collect();
+                self.add(&s.tags, &pred);
+            }
+        }
+    }
+
     /// Counts for one label.
     pub fn label(&self, label: Label) -> Counts {
         self.per_label[label as usize]
@@ -70,11 +93,13 @@ impl Scorer {
 
     /// Counts over all labels.
     pub fn overall(&self) -> Counts {
-        self.per_label.iter().fold(Counts::default(), |a, c| Counts {
-            gold: a.gold + c.gold,
-            predicted: a.predicted + c.predicted,
-            correct: a.correct + c.correct,
-        })
+        self.per_label
+            .iter()
+            .fold(Counts::default(), |a, c| Counts {
+                gold: a.gold + c.gold,
+                predicted: a.predicted + c.predicted,
+                correct: a.correct + c.correct,
+            })
     }
 
     /// Token accuracy in percent.
@@ -126,7 +151,10 @@ mod tests {
     #[test]
     fn exact_span_and_type() {
         let mut sc = Scorer::default();
-        sc.add(&tags("B-PER I-PER O B-ORG O B-LOC"), &tags("B-PER I-PER O B-LOC O B-LOC"));
+        sc.add(
+            &tags("B-PER I-PER O B-ORG O B-LOC"),
+            &tags("B-PER I-PER O B-LOC O B-LOC"),
+        );
         sc.add(&tags("B-MISC I-MISC"), &tags("B-MISC O"));
         let o = sc.overall();
         assert_eq!((o.gold, o.predicted, o.correct), (4, 4, 2));

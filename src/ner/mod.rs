@@ -3,7 +3,10 @@
 
 pub mod conll;
 pub mod eval;
+pub mod fast;
 pub mod tags;
+#[cfg(feature = "transformer")]
+pub mod transformer;
 
 pub use tags::{Label, Tag, TokenSpan};
 
@@ -45,7 +48,11 @@ pub fn scored_spans(tags: &[TokenTag]) -> Vec<ScoredSpan> {
         .into_iter()
         .map(|span| {
             let n = (span.end - span.start) as f32;
-            let score = tags[span.start..span.end].iter().map(|t| t.score).sum::<f32>() / n;
+            let score = tags[span.start..span.end]
+                .iter()
+                .map(|t| t.score)
+                .sum::<f32>()
+                / n;
             ScoredSpan { span, score }
         })
         .collect()

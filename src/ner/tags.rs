@@ -45,7 +45,9 @@ impl FromStr for Label {
             "ORG" => Ok(Label::Org),
             "LOC" => Ok(Label::Loc),
             "MISC" => Ok(Label::Misc),
-            other => Err(format!("unknown entity label {other:?} (expected PER, ORG, LOC or MISC)")),
+            other => Err(format!(
+                "unknown entity label {other:?} (expected PER, ORG, LOC or MISC)"
+            )),
         }
     }
 }
@@ -198,10 +200,26 @@ mod tests {
         assert_eq!(
             s,
             [
-                TokenSpan { start: 0, end: 2, label: Label::Per },
-                TokenSpan { start: 3, end: 5, label: Label::Org },
-                TokenSpan { start: 5, end: 6, label: Label::Org },
-                TokenSpan { start: 6, end: 7, label: Label::Loc },
+                TokenSpan {
+                    start: 0,
+                    end: 2,
+                    label: Label::Per
+                },
+                TokenSpan {
+                    start: 3,
+                    end: 5,
+                    label: Label::Org
+                },
+                TokenSpan {
+                    start: 5,
+                    end: 6,
+                    label: Label::Org
+                },
+                TokenSpan {
+                    start: 6,
+                    end: 7,
+                    label: Label::Loc
+                },
             ]
         );
     }

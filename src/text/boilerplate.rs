@@ -39,9 +39,29 @@ const FURNITURE: &[&str] = &[
 
 /// Single words that, standing alone as a paragraph, are section labels.
 const SECTION_LABELS: &[&str] = &[
-    "nieuws", "business", "economie", "sport", "tech", "technologie", "binnenland", "buitenland",
-    "politiek", "cultuur", "opinie", "media", "wetenschap", "gezondheid", "home", "menu", "video",
-    "regio", "financieel", "games", "auto", "lifestyle", "column",
+    "nieuws",
+    "business",
+    "economie",
+    "sport",
+    "tech",
+    "technologie",
+    "binnenland",
+    "buitenland",
+    "politiek",
+    "cultuur",
+    "opinie",
+    "media",
+    "wetenschap",
+    "gezondheid",
+    "home",
+    "menu",
+    "video",
+    "regio",
+    "financieel",
+    "games",
+    "auto",
+    "lifestyle",
+    "column",
 ];
 
 /// Marks each paragraph that is page furniture rather than article text.
@@ -68,10 +88,14 @@ pub fn is_boilerplate(paragraphs: &[&str]) -> Vec<bool> {
             }
             let trimmed = lower.trim_end_matches(['.', ':', '!']);
             repeated
-                || FURNITURE.iter().any(|f| trimmed == f.trim_end_matches(':') || lower.starts_with(f))
+                || FURNITURE
+                    .iter()
+                    .any(|f| trimmed == f.trim_end_matches(':') || lower.starts_with(f))
                 || (words == 1 && SECTION_LABELS.contains(&trimmed))
                 || ((lower.contains('%') || lower.contains('€'))
-                    && (lower.contains("korting") || lower.contains("gratis") || lower.contains("actie")))
+                    && (lower.contains("korting")
+                        || lower.contains("gratis")
+                        || lower.contains("actie")))
         })
         .collect()
 }
@@ -98,7 +122,9 @@ mod tests {
         let marks = is_boilerplate(&paras);
         assert_eq!(
             marks,
-            [true, false, false, true, false, true, true, true, true, true, true]
+            [
+                true, false, false, true, false, true, true, true, true, true, true
+            ]
         );
     }
 }

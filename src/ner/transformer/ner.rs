@@ -1,0 +1,493 @@
+//! Token classification on the e5 encoder: the model ([`TokenClassifier`]), its directory
+//! format, and the [`Recognizer`] that tags documents with it ([`TransformerNer`]).
+//!
+//! A model directory holds `config.json` (a BERT config with `id2label` and an `ontleed`
+//! section giving the sequence layout), `model.safetensors` (`bert.*` encoder weights and a
+//! `classifier.*` linear head, as Hugging Face's `BertForTokenClassification` names them; f16
+//! or f32), `tokenizer.json` and `labels.json` (the tag of each output, in order).
+//!
+//! Each word is labelled at its first piece. Words are tokenized one by one (the tokenizer's
+//! metaspace pre-tokenizer makes that the same as tokenizing the sentence); a word that yields
+//! no piece (a control character, a zero-width space) is given `<unk>`.
+//!
+//! Threads: tagging runs candle on the calling thread. candle's CPU matmuls split into as many
+//! rayon tasks as `RAYON_NUM_THREADS` says (default: the physical cores) and run them in the
+//! rayon pool of the caller, so under `ontleed annotate --threads N` they share that pool with
+//! the per-document parallelism and the total stays at N threads; the other candle kernels run
+//! single-threaded. For one document at a time, set `RAYON_NUM_THREADS` to the cores to use.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail, ensure};
+use candle_core::{DType, Device, Module, Tensor};
+use candle_nn::{Linear, VarBuilder};
+use serde::{Deserialize, Serialize};
+use tokenizers::Tokenizer;
+
+use super::convert::{CONFIG_FILE, TOKENIZER_FILE, WEIGHTS_FILE};
+use super::model::{BertModel, Config, Weights};
+use super::ops::Dropout;
+use super::window::{self, Layout, Segment, WordPieces};
+use crate::ner::{Recognizer, Tag, TokenTag};
+
+/// File name of the label list in a model directory.
+pub const LABELS_FILE: &str = "labels.json";
+
+/// Weight-name prefix of the encoder inside a token-classification model.
+pub const ENCODER_PREFIX: &str = "bert";
+
+/// Weight-name prefix of the classification head.
+pub const HEAD_PREFIX: &str = "classifier";
+
+/// Padded tokens per inference batch (sequences of similar length are batched together).
+const BATCH_TOKENS: usize = 4096;
+
+/// Most sequences per inference batch.
+const BATCH_SEQUENCES: usize = 64;
+
+/// How a model builds its input sequences: the `ontleed` section of `config.json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Longest sequence in pieces, `<s>` and `</s>` included.
+    pub max_len: usize,
+    /// Neighbouring sentences of the same document used as context on each side.
+    pub context_sentences: usize,
+}
+
+/// The encoder with a linear tagging head.
+#[derive(Debug, Clone)]
+pub struct TokenClassifier {
+    /// The encoder.
+    pub bert: BertModel,
+    /// `[labels, hidden]` head.
+    pub classifier: Linear,
+    /// The tag of each output.
+    pub labels: Vec<Tag>,
+}
+
+/// Encoder inputs for a batch of segments.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    /// `[batch, seq]` u32 token ids, padded.
+    pub ids: Tensor,
+    /// `[batch, seq]` f32, 1 for real tokens.
+    pub mask: Tensor,
+    /// `[targets]` u32: `row · seq + position` of each labelled piece, in segment order.
+    pub positions: Tensor,
+}
+
+impl Inputs {
+    /// Pads `segments` into one batch.
+    pub fn new(segments: &[&Segment], pad: u32, device: &Device) -> Result<Self> {
+        ensure!(!segments.is_empty(), "empty batch");
+        let seq = segments.iter().map(|s| s.ids.len()).max().unwrap_or(0);
+        let mut ids = Vec::with_capacity(segments.len() * seq);
+        let mut mask = Vec::with_capacity(segments.len() * seq);
+        let mut positions = Vec::new();
+        for (row, s) in segments.iter().enumerate() {
+            ids.extend(s.ids.iter().copied());
+            ids.extend(std::iter::repeat_n(pad, seq - s.ids.len()));
+            mask.extend((0..seq).map(|j| if j < s.ids.len() { 1f32 } else { 0f32 }));
+            positions.extend(s.targets.iter().map(|&(_, p)| (row * seq + p) as u32));
+        }
+        let shape = (segments.len(), seq);
+        let n = positions.len();
+        Ok(Self {
+            ids: Tensor::from_vec(ids, shape, device)?,
+            mask: Tensor::from_vec(mask, shape, device)?,
+            positions: Tensor::from_vec(positions, n, device)?,
+        })
+    }
+}
+
+impl TokenClassifier {
+    /// Loads `bert.*` and `classifier.*` from `w`.
+    pub fn load(w: &Weights, config: &Config, labels: Vec<Tag>) -> Result<Self> {
+        ensure!(!labels.is_empty(), "no labels");
+        let bert = BertModel::load(&w.pp(ENCODER_PREFIX), config)?;
+        let classifier = candle_nn::linear(
+            config.hidden_size,
+            labels.len(),
+            w.pp(HEAD_PREFIX).var_builder(),
+        )?;
+        Ok(Self {
+            bert,
+            classifier,
+            labels,
+        })
+    }
+
+    /// Logits `[targets, labels]` of the labelled pieces of `inputs`. With `d` (training):
+    /// dropout in the encoder and before the head, and differentiable ops throughout.
+    pub fn forward_t(&self, inputs: &Inputs, mut d: Option<&mut Dropout>) -> Result<Tensor> {
+        let hidden = self
+            .bert
+            .forward_t(&inputs.ids, &inputs.mask, d.as_deref_mut())?;
+        let (b, s, h) = hidden.dims3()?;
+        let mut picked = hidden
+            .reshape((b * s, h))?
+            .index_select(&inputs.positions, 0)?;
+        if let Some(d) = d {
+            let p = d.hidden;
+            picked = d.apply(&picked, p)?;
+        }
+        Ok(self.classifier.forward(&picked)?)
+    }
+}
+
+/// The pieces of one word (never empty: `<unk>` when the tokenizer yields nothing).
+pub fn word_pieces(tokenizer: &Tokenizer, word: &str, unk: u32) -> Result<Vec<u32>> {
+    let enc = tokenizer
+        .encode(word, false)
+        .map_err(|e| anyhow::anyhow!("cannot tokenize {word:?}: {e}"))?;
+    let ids = enc.get_ids();
+    Ok(if ids.is_empty() {
+        vec![unk]
+    } else {
+        ids.to_vec()
+    })
+}
+
+/// Special ids a model needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Specials {
+    /// `<s>`.
+    pub bos: u32,
+    /// `</s>`.
+    pub eos: u32,
+    /// `<pad>`.
+    pub pad: u32,
+    /// `<unk>`.
+    pub unk: u32,
+}
+
+impl Specials {
+    /// Looks up `<s>`, `</s>`, `<pad>` and `<unk>` in `tokenizer`.
+    pub fn of(tokenizer: &Tokenizer) -> Result<Self> {
+        let id = |t: &str| {
+            tokenizer
+                .token_to_id(t)
+                .with_context(|| format!("the tokenizer has no {t} token"))
+        };
+        Ok(Self {
+            bos: id("<s>")?,
+            eos: id("</s>")?,
+            pad: id("<pad>")?,
+            unk: id("<unk>")?,
+        })
+    }
+}
+
+/// Tags documents with a [`TokenClassifier`]: the part of [`TransformerNer`] that does not
+/// depend on where the model came from (training uses it on the model being trained).
+#[derive(Debug, Clone)]
+pub struct Tagger {
+    /// The model.
+    pub model: TokenClassifier,
+    /// Its tokenizer.
+    pub tokenizer: Tokenizer,
+    /// Sequence layout.
+    pub settings: Settings,
+    /// Special ids.
+    pub specials: Specials,
+    /// Where the model runs.
+    pub device: Device,
+}
+
+impl Tagger {
+    /// The layout of input sequences.
+    pub fn layout(&self) -> Layout {
+        Layout {
+            bos: self.specials.bos,
+            eos: self.specials.eos,
+            max_len: self.settings.max_len,
+            context_sentences: self.settings.context_sentences,
+        }
+    }
+
+    /// Word pieces of every word of a document, with a per-call cache.
+    pub fn doc_pieces(&self, sentences: &[Vec<&str>]) -> Result<Vec<WordPieces>> {
+        let mut cache: HashMap<&str, Vec<u32>> = HashMap::new();
+        sentences
+            .iter()
+            .map(|s| {
+                s.iter()
+                    .map(|&w| {
+                        if let Some(p) = cache.get(w) {
+                            return Ok(p.clone());
+                        }
+                        let p = word_pieces(&self.tokenizer, w, self.specials.unk)?;
+                        cache.insert(w, p.clone());
+                        Ok(p)
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Tags one document; fails only on an internal (candle) error.
+    pub fn try_tag_document(&self, sentences: &[Vec<&str>]) -> Result<Vec<Vec<TokenTag>>> {
+        let pieces = self.doc_pieces(sentences)?;
+        self.tag_pieces(&pieces)
+    }
+
+    /// Tags one document given as word pieces.
+    pub fn tag_pieces(&self, doc: &[WordPieces]) -> Result<Vec<Vec<TokenTag>>> {
+        let mut all = self.tag_documents(std::slice::from_ref(&doc.to_vec()))?;
+        Ok(all.pop().unwrap_or_default())
+    }
+
+    /// Tags several documents given as word pieces; sequences of all of them are batched
+    /// together (context never crosses a document).
+    pub fn tag_documents(&self, docs: &[Vec<WordPieces>]) -> Result<Vec<Vec<Vec<TokenTag>>>> {
+        let unset = TokenTag {
+            tag: Tag::O,
+            score: 0.0,
+        };
+        let mut out: Vec<Vec<Vec<TokenTag>>> = docs
+            .iter()
+            .map(|d| d.iter().map(|s| vec![unset; s.len()]).collect())
+            .collect();
+        let layout = self.layout();
+        let segments: Vec<(usize, Segment)> = docs
+            .iter()
+            .enumerate()
+            .flat_map(|(d, doc)| {
+                window::segments(doc, &layout)
+                    .into_iter()
+                    .map(move |s| (d, s))
+            })
+            .collect();
+        let mut order: Vec<usize> = (0..segments.len()).collect();
+        order.sort_by_key(|&i| segments[i].1.ids.len());
+        let mut start = 0;
+        while start < order.len() {
+            // Lengths ascend, so the last segment of a batch sets its padded width.
+            let mut end = start + 1;
+            while end < order.len()
+                && end - start < BATCH_SEQUENCES
+                && (end + 1 - start) * segments[order[end]].1.ids.len() <= BATCH_TOKENS
+            {
+                end += 1;
+            }
+            let batch: Vec<&(usize, Segment)> =
+                order[start..end].iter().map(|&i| &segments[i]).collect();
+            let segs: Vec<&Segment> = batch.iter().map(|(_, s)| s).collect();
+            let inputs = Inputs::new(&segs, self.specials.pad, &self.device)?;
+            let logits = self.model.forward_t(&inputs, None)?;
+            let probs = candle_nn::ops::softmax_last_dim(&logits)?.to_vec2::<f32>()?;
+            let mut row = probs.iter();
+            for (d, seg) in batch {
+                for &(w, _) in &seg.targets {
+                    let Some(p) = row.next() else {
+                        bail!("internal error: fewer outputs than labelled words");
+                    };
+                    let (best, score) =
+                        p.iter()
+                            .enumerate()
+                            .fold(
+                                (0, f32::NEG_INFINITY),
+                                |a, (i, &v)| if v > a.1 { (i, v) } else { a },
+                            );
+                    out[*d][seg.sentence][w] = TokenTag {
+                        tag: self.model.labels.get(best).copied().unwrap_or(Tag::O),
+                        score,
+                    };
+                }
+            }
+            start = end;
+        }
+        for s in out.iter_mut().flatten() {
+            repair_iob2(s);
+        }
+        Ok(out)
+    }
+}
+
+/// Turns an `I-X` that does not continue an `X` entity into `B-X`.
+pub fn repair_iob2(tags: &mut [TokenTag]) {
+    let mut prev = Tag::O;
+    for t in tags {
+        if let Tag::I(l) = t.tag
+            && prev.label() != Some(l)
+        {
+            t.tag = Tag::B(l);
+        }
+        prev = t.tag;
+    }
+}
+
+/// The transformer NER model as a [`Recognizer`].
+#[derive(Debug, Clone)]
+pub struct TransformerNer {
+    name: String,
+    tagger: Tagger,
+}
+
+/// Reads `labels.json`: a JSON array of IOB2 tags.
+pub fn read_labels(path: &Path) -> Result<Vec<Tag>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let names: Vec<String> = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a JSON array of tags", path.display()))?;
+    let tags = names
+        .iter()
+        .map(|n| {
+            n.parse::<Tag>()
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    ensure!(!tags.is_empty(), "{} lists no tags", path.display());
+    Ok(tags)
+}
+
+/// Whether `dir` looks like a transformer model directory.
+pub fn is_model_dir(dir: &Path) -> bool {
+    [CONFIG_FILE, WEIGHTS_FILE, TOKENIZER_FILE, LABELS_FILE]
+        .iter()
+        .all(|f| dir.join(f).is_file())
+}
+
+/// Reads the `ontleed` section of a model's `config.json`.
+pub fn read_settings(path: &Path) -> Result<Settings> {
+    #[derive(Deserialize)]
+    struct Wrapper {
+        ontleed: Option<Settings>,
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let w: Wrapper = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a model config", path.display()))?;
+    w.ontleed.with_context(|| {
+        format!(
+            "{} has no \"ontleed\" section (is it a token-classification model?)",
+            path.display()
+        )
+    })
+}
+
+impl TransformerNer {
+    /// Loads a model directory onto the CPU.
+    pub fn load(dir: &Path) -> Result<Self> {
+        Self::load_on(dir, &Device::Cpu)
+    }
+
+    /// Loads a model directory onto `device`.
+    pub fn load_on(dir: &Path, device: &Device) -> Result<Self> {
+        let config_path = dir.join(CONFIG_FILE);
+        let config = Config::load(&config_path)?;
+        let settings = read_settings(&config_path)?;
+        ensure!(
+            settings.max_len >= 3 && settings.max_len <= config.max_position_embeddings,
+            "{}: max_len {} is outside 3..={}",
+            config_path.display(),
+            settings.max_len,
+            config.max_position_embeddings
+        );
+        let labels = read_labels(&dir.join(LABELS_FILE))?;
+        let tok_path = dir.join(TOKENIZER_FILE);
+        let tokenizer = Tokenizer::from_file(&tok_path)
+            .map_err(|e| anyhow::anyhow!("cannot load {}: {e}", tok_path.display()))?;
+        let weights = dir.join(WEIGHTS_FILE);
+        let tensors = candle_core::safetensors::load(&weights, device)
+            .with_context(|| format!("cannot load {}", weights.display()))?;
+        let vb = VarBuilder::from_tensors(tensors, DType::F32, device);
+        let model = TokenClassifier::load(&Weights::new(vb), &config, labels)
+            .with_context(|| format!("{} does not match {CONFIG_FILE}", weights.display()))?;
+        let specials = Specials::of(&tokenizer)?;
+        Ok(Self {
+            name: dir.display().to_string(),
+            tagger: Tagger {
+                model,
+                tokenizer,
+                settings,
+                specials,
+                device: device.clone(),
+            },
+        })
+    }
+
+    /// Wraps a tagger (for instance the model being trained).
+    pub fn from_tagger(tagger: Tagger, name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            tagger,
+        }
+    }
+
+    /// Sets the name written into output records.
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// The tagger.
+    pub fn tagger(&self) -> &Tagger {
+        &self.tagger
+    }
+}
+
+impl Recognizer for TransformerNer {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Tags a document. An internal error (which should not happen) is reported on stderr and
+    /// the document's words are tagged `O` with score 0 rather than stopping the run.
+    fn tag_document(&self, sentences: &[Vec<&str>]) -> Vec<Vec<TokenTag>> {
+        match self.tagger.try_tag_document(sentences) {
+            Ok(tags) => tags,
+            Err(e) => {
+                eprintln!("ontleed: transformer NER failed on a document: {e:#}");
+                sentences
+                    .iter()
+                    .map(|s| {
+                        vec![
+                            TokenTag {
+                                tag: Tag::O,
+                                score: 0.0
+                            };
+                            s.len()
+                        ]
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ner::Label;
+
+    #[test]
+    fn repair_turns_orphan_inside_tags_into_begin() {
+        let t = |tag: &str| TokenTag {
+            tag: tag.parse().unwrap(),
+            score: 1.0,
+        };
+        let mut tags = vec![
+            t("I-PER"),
+            t("I-PER"),
+            t("O"),
+            t("I-LOC"),
+            t("B-ORG"),
+            t("I-MISC"),
+        ];
+        repair_iob2(&mut tags);
+        let got: Vec<Tag> = tags.iter().map(|t| t.tag).collect();
+        assert_eq!(
+            got,
+            [
+                Tag::B(Label::Per),
+                Tag::I(Label::Per),
+                Tag::O,
+                Tag::B(Label::Loc),
+                Tag::B(Label::Org),
+                Tag::B(Label::Misc)
+            ]
+        );
+    }
+}

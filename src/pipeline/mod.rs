@@ -1,0 +1,417 @@
+//! The pipeline: text → language → entities → topics, one [`Annotation`] per article, and the
+//! output record that wraps it.
+//!
+//! Build a [`Pipeline`] once from a validated [`PipelineBuilder`]; it is `Send + Sync` and is
+//! shared by all worker threads.
+
+mod models;
+
+pub use models::{NerModel, load_recognizer};
+
+use crate::entities::{Aliases, EntitySummary, Mention, group};
+use crate::io::Article;
+use crate::language::{Detection, LanguageDetector};
+use crate::ner::{Label, Recognizer, scored_spans};
+use crate::text::{Document, is_boilerplate};
+use crate::topics::{Taxonomy, TopicMatch, TopicTagger};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::collections::BTreeSet;
+
+/// The language part of a record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Language {
+    /// ISO 639-1 code (`nl`), or 639-3 where there is none; `und` when undetermined.
+    pub code: String,
+    /// English name.
+    pub name: String,
+    /// Confidence in `0..=1`.
+    pub confidence: f64,
+    /// Whether the detection is reliable.
+    pub reliable: bool,
+}
+
+impl From<&Detection> for Language {
+    fn from(d: &Detection) -> Self {
+        Self {
+            code: d.code.to_string(),
+            name: d.name.to_string(),
+            confidence: round3(d.confidence),
+            reliable: d.reliable,
+        }
+    }
+}
+
+impl Language {
+    fn undetermined() -> Self {
+        Self {
+            code: "und".into(),
+            name: "Undetermined".into(),
+            confidence: 0.0,
+            reliable: false,
+        }
+    }
+}
+
+/// A named entity in the article text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Entity {
+    /// The entity as written.
+    pub text: String,
+    /// `PER`, `ORG`, `LOC` or `MISC`.
+    #[serde(serialize_with = "crate::entities::serialize_label")]
+    pub label: Label,
+    /// Code-point offset of the first character.
+    pub start: usize,
+    /// Code-point offset one past the last character.
+    pub end: usize,
+    /// Confidence in `0..=1`.
+    pub score: f64,
+    /// The fullest form of this entity in the article (mentions of one entity are grouped).
+    pub canonical: String,
+    /// The id from the alias table (e.g. a Wikidata QID), when one matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// True when the entity lies in page furniture (a caption, an advert…); absent otherwise.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub boilerplate: bool,
+}
+
+/// A topic in a record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Topic {
+    /// Topic id from the taxonomy.
+    pub id: String,
+    /// Label.
+    pub label: String,
+    /// Score in `0..=1`.
+    pub score: f64,
+    /// Words in the text that gave the topic away.
+    pub evidence: Vec<String>,
+}
+
+impl From<TopicMatch> for Topic {
+    fn from(t: TopicMatch) -> Self {
+        Self {
+            id: t.id,
+            label: t.label,
+            score: round3(t.score),
+            evidence: t.evidence,
+        }
+    }
+}
+
+/// What a paragraph is: article text or page furniture, and its language when it differs from
+/// the article's.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ParagraphInfo {
+    /// Code-point offset of the paragraph's first character.
+    pub start: usize,
+    /// Code-point offset one past its last character.
+    pub end: usize,
+    /// `"text"` or `"boilerplate"`.
+    pub kind: &'static str,
+    /// The paragraph's language, only when it differs from the article's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+}
+
+/// Why entities and topics were not run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Skipped {
+    /// Machine-readable reason: `language`.
+    pub reason: &'static str,
+    /// A message for people.
+    pub message: String,
+}
+
+/// The annotation of one article.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Annotation {
+    /// The article's language.
+    pub language: Language,
+    /// Entities, or `None` when NER was not run (see `skipped`).
+    pub entities: Option<Vec<Entity>>,
+    /// One entry per distinct entity (mentions grouped), in order of first mention; `None` when
+    /// entities were not run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entity_summary: Option<Vec<EntitySummary>>,
+    /// Topics, or `None` when topic tagging was not run.
+    pub topics: Option<Vec<Topic>>,
+    /// Paragraph structure.
+    pub paragraphs: Vec<ParagraphInfo>,
+    /// Present when entities and topics were not run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<Skipped>,
+    /// Number of tokens in the article (not written to records; used for throughput).
+    #[serde(skip)]
+    pub tokens: usize,
+}
+
+/// Builds a [`Pipeline`], validating its options once.
+pub struct PipelineBuilder {
+    ner: NerModel,
+    taxonomy: Option<Taxonomy>,
+    aliases: Option<Aliases>,
+    languages: Vec<String>,
+}
+
+impl Default for PipelineBuilder {
+    fn default() -> Self {
+        Self {
+            ner: NerModel::default(),
+            taxonomy: None,
+            aliases: None,
+            languages: vec!["nl".into()],
+        }
+    }
+}
+
+impl PipelineBuilder {
+    /// Chooses the NER model.
+    pub fn ner_model(mut self, model: NerModel) -> Self {
+        self.ner = model;
+        self
+    }
+
+    /// Uses a topic taxonomy other than the built-in one.
+    pub fn taxonomy(mut self, taxonomy: Taxonomy) -> Self {
+        self.taxonomy = Some(taxonomy);
+        self
+    }
+
+    /// Adds the user's alias table (canonical names and ids) over the built-in one.
+    pub fn aliases(mut self, aliases: Aliases) -> Self {
+        self.aliases = Some(aliases);
+        self
+    }
+
+    /// The language codes whose articles get entities and topics (default: `nl`).
+    pub fn languages(mut self, codes: Vec<String>) -> Self {
+        self.languages = codes;
+        self
+    }
+
+    /// Loads the models and builds the pipeline.
+    pub fn build(self) -> anyhow::Result<Pipeline> {
+        if self.languages.is_empty() {
+            anyhow::bail!("--languages needs at least one language code");
+        }
+        for code in &self.languages {
+            if !(2..=3).contains(&code.len()) || !code.chars().all(|c| c.is_ascii_lowercase()) {
+                anyhow::bail!(
+                    "{code:?} is not a language code (use ISO 639-1 codes such as nl, en, de)"
+                );
+            }
+        }
+        let ner = load_recognizer(&self.ner)?;
+        let taxonomy = self.taxonomy.unwrap_or_else(Taxonomy::builtin);
+        Ok(Pipeline {
+            detector: LanguageDetector::new(),
+            ner,
+            topics: TopicTagger::new(taxonomy),
+            aliases: match self.aliases {
+                Some(user) => user.with_fallback(Aliases::builtin()),
+                None => Aliases::builtin(),
+            },
+            languages: self.languages.into_iter().collect(),
+        })
+    }
+}
+
+/// The whole annotation pipeline.
+pub struct Pipeline {
+    detector: LanguageDetector,
+    ner: Box<dyn Recognizer>,
+    topics: TopicTagger,
+    aliases: Aliases,
+    languages: BTreeSet<String>,
+}
+
+/// How many characters of article text language identification looks at.
+const LANGUAGE_SAMPLE_CHARS: usize = 4000;
+
+impl Pipeline {
+    /// A builder with the defaults: embedded default NER model, built-in taxonomy, Dutch only.
+    pub fn builder() -> PipelineBuilder {
+        PipelineBuilder::default()
+    }
+
+    /// The `ontleed` block written into each record: versions of the program and models.
+    pub fn provenance(&self) -> Value {
+        serde_json::json!({
+            "version": env!("CARGO_PKG_VERSION"),
+            "ner_model": self.ner.name(),
+            "topics": self.topics.taxonomy().name(),
+        })
+    }
+
+    /// Annotates one text.
+    pub fn annotate_text(&self, text: &str) -> Annotation {
+        let doc = Document::new(text);
+        let para_texts: Vec<&str> = doc
+            .paragraphs
+            .iter()
+            .map(|p| doc.paragraph_text(p))
+            .collect();
+        let furniture = is_boilerplate(&para_texts);
+
+        // Article language from the article text (not the furniture), bounded in length.
+        let mut sample = String::new();
+        for (p, &f) in para_texts.iter().zip(&furniture) {
+            if !f && sample.len() < LANGUAGE_SAMPLE_CHARS {
+                sample.push_str(p);
+                sample.push('\n');
+            }
+        }
+        if sample.trim().is_empty() {
+            sample = text.chars().take(LANGUAGE_SAMPLE_CHARS).collect();
+        }
+        let detection = self
+            .detector
+            .detect(truncate_chars(&sample, LANGUAGE_SAMPLE_CHARS));
+        let language = detection
+            .as_ref()
+            .map_or_else(Language::undetermined, Language::from);
+
+        let mut article_paragraphs = Vec::with_capacity(para_texts.len());
+        let paragraphs: Vec<ParagraphInfo> = doc
+            .paragraphs
+            .iter()
+            .zip(&para_texts)
+            .zip(&furniture)
+            .map(|((p, t), &f)| {
+                let own = if f {
+                    None
+                } else {
+                    self.detector
+                        .paragraph_language(
+                            truncate_chars(t, LANGUAGE_SAMPLE_CHARS),
+                            &language.code,
+                        )
+                        .map(|d| d.code.to_string())
+                };
+                article_paragraphs.push(!f && own.is_none());
+                ParagraphInfo {
+                    start: p.span.char_start,
+                    end: p.span.char_end,
+                    kind: if f { "boilerplate" } else { "text" },
+                    language: own,
+                }
+            })
+            .collect();
+
+        if !self.languages.contains(&language.code) {
+            let enabled: Vec<&str> = self.languages.iter().map(String::as_str).collect();
+            return Annotation {
+                skipped: Some(Skipped {
+                    reason: "language",
+                    message: format!(
+                        "article language {} is not among --languages {}; entities and topics were not run",
+                        language.code,
+                        enabled.join(",")
+                    ),
+                }),
+                language,
+                entities: None,
+                entity_summary: None,
+                topics: None,
+                paragraphs,
+                tokens: doc.token_count(),
+            };
+        }
+
+        let mut entities = self.entities(&doc, &furniture);
+        let mentions: Vec<Mention> = entities
+            .iter()
+            .map(|e| Mention {
+                text: e.text.clone(),
+                label: e.label,
+                start: e.start,
+                end: e.end,
+            })
+            .collect();
+        let grouping = group(&mentions, &self.aliases);
+        for (e, m) in entities.iter_mut().zip(grouping.mentions) {
+            e.canonical = m.canonical;
+            e.id = m.id;
+        }
+        let topics = self
+            .topics
+            .tag(&doc, &article_paragraphs)
+            .into_iter()
+            .map(Topic::from)
+            .collect();
+        Annotation {
+            language,
+            entities: Some(entities),
+            entity_summary: Some(grouping.summary),
+            topics: Some(topics),
+            paragraphs,
+            skipped: None,
+            tokens: doc.token_count(),
+        }
+    }
+
+    /// Runs NER over the whole document; `furniture[p]` marks boilerplate paragraphs.
+    fn entities(&self, doc: &Document<'_>, furniture: &[bool]) -> Vec<Entity> {
+        let sentences = doc.sentence_words();
+        let tags = self.ner.tag_document(&sentences);
+        let mut in_furniture = vec![false; doc.sentences.len()];
+        for (p, &f) in doc.paragraphs.iter().zip(furniture) {
+            in_furniture[p.sentences.clone()].fill(f);
+        }
+        let mut out = Vec::new();
+        for ((range, tags), &boilerplate) in doc.sentences.iter().zip(&tags).zip(&in_furniture) {
+            for s in scored_spans(tags) {
+                let first = doc.tokens[range.start + s.span.start];
+                let last = doc.tokens[range.start + s.span.end - 1];
+                out.push(Entity {
+                    text: doc.text[first.start..last.end].to_string(),
+                    label: s.span.label,
+                    start: first.char_start,
+                    end: last.char_end,
+                    score: round3(s.score as f64),
+                    canonical: String::new(),
+                    id: None,
+                    boilerplate,
+                });
+            }
+        }
+        out
+    }
+
+    /// Annotates one article into its output record: `id`, the input fields, then `language`,
+    /// `entities`, `topics`, `paragraphs`, (`skipped`), `ontleed`.
+    pub fn annotate(&self, article: &Article) -> (Map<String, Value>, Annotation) {
+        let annotation = self.annotate_text(&article.text);
+        (self.record(article, &annotation), annotation)
+    }
+
+    /// Builds the output record of an annotated article.
+    pub fn record(&self, article: &Article, annotation: &Annotation) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("id".into(), article.id.clone());
+        for (k, v) in &article.fields {
+            if k != "id" {
+                m.insert(k.clone(), v.clone());
+            }
+        }
+        if let Ok(Value::Object(a)) = serde_json::to_value(annotation) {
+            m.extend(a);
+        }
+        m.insert("ontleed".into(), self.provenance());
+        m
+    }
+}
+
+fn truncate_chars(s: &str, n: usize) -> &str {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
