@@ -78,14 +78,18 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 /// Opens the output: a file, or stdout when `None` or `-`.
 fn open_output(path: Option<&PathBuf>) -> anyhow::Result<Box<dyn std::io::Write>> {
     use anyhow::Context;
-    Ok(match path {
-        Some(p) if p.as_os_str() != "-" => Box::new(std::io::BufWriter::with_capacity(
-            1 << 16,
-            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
-        )),
-        _ => Box::new(std::io::BufWriter::with_capacity(
+    let Some(p) = path.filter(|p| p.as_os_str() != "-") else {
+        return Ok(Box::new(std::io::BufWriter::with_capacity(
             1 << 16,
             std::io::stdout().lock(),
-        )),
-    })
+        )));
+    };
+    // The output's folder is created when missing (`-o results/annotated.jsonl`).
+    if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create directory {}", dir.display()))?;
+    }
+    let file =
+        std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?;
+    Ok(Box::new(std::io::BufWriter::with_capacity(1 << 16, file)))
 }
