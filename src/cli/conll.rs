@@ -243,16 +243,22 @@ fn train_transformer(a: TrainArgs) -> Result<()> {
     if let Some(report) = &r.dev_report {
         print!("{report}");
     }
-    match &r.best {
-        Some(b) => println!(
-            "{} of {} updates, best dev F1 {:.2} (update {}, epoch {}), {:.2} s/update, {:.1} s",
-            r.steps, r.total_steps, b.f1, b.step, b.epoch, r.seconds_per_step, r.seconds
+    let best = match &r.best {
+        Some(b) => format!(
+            ", best dev F1 {:.2} (update {}, epoch {})",
+            b.f1, b.step, b.epoch
         ),
-        None => println!(
-            "{} of {} updates (stopped early; continue with --resume), {:.2} s/update, {:.1} s",
-            r.steps, r.total_steps, r.seconds_per_step, r.seconds
-        ),
-    }
+        None => String::new(),
+    };
+    let stopped = if r.finished {
+        ""
+    } else {
+        " (stopped early; continue with --resume)"
+    };
+    println!(
+        "{} of {} updates{stopped}{best}, {:.2} s/update, {:.1} s",
+        r.steps, r.total_steps, r.seconds_per_step, r.seconds
+    );
     Ok(())
 }
 

@@ -13,8 +13,11 @@
 //! Threads: tagging runs candle on the calling thread. candle's CPU matmuls split into as many
 //! rayon tasks as `RAYON_NUM_THREADS` says (default: the physical cores) and run them in the
 //! rayon pool of the caller, so under `ontleed annotate --threads N` they share that pool with
-//! the per-document parallelism and the total stays at N threads; the other candle kernels run
-//! single-threaded. For one document at a time, set `RAYON_NUM_THREADS` to the cores to use.
+//! the per-document parallelism. Large element-wise ops, however, go to candle's own pool of
+//! `CANDLE_NUM_THREADS − 1` threads (default: cores − 1), which serialises concurrent callers
+//! and spins between ops: set `CANDLE_NUM_THREADS=1` when annotating with this model (measured on
+//! a shared 2-core machine, `annotate --threads 2` on 74 articles: 1,673 tokens/s with it, 967
+//! without). `ontleed train` sets it itself when it is unset.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -263,11 +266,15 @@ impl Tagger {
         order.sort_by_key(|&i| segments[i].1.ids.len());
         let mut start = 0;
         while start < order.len() {
-            // Lengths ascend, so the last segment of a batch sets its padded width.
+            // Lengths ascend, so the last segment of a batch sets its padded width; a batch
+            // stops before padding would add more than about a quarter to its shortest member.
+            let len = |k: usize| segments[order[k]].1.ids.len();
+            let first = len(start);
             let mut end = start + 1;
             while end < order.len()
                 && end - start < BATCH_SEQUENCES
-                && (end + 1 - start) * segments[order[end]].1.ids.len() <= BATCH_TOKENS
+                && (end + 1 - start) * len(end) <= BATCH_TOKENS
+                && len(end) <= first + first / 4 + 8
             {
                 end += 1;
             }

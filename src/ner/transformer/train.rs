@@ -921,10 +921,12 @@ pub fn train(o: &TrainOptions) -> Result<TrainReport> {
                 let dt = log_time.elapsed().as_secs_f64();
                 let left = (total - state.step) as f64 * dt / log_loss.1 as f64;
                 eprintln!(
-                    "update {}/{total} epoch {} loss {:.4} lr {lr:.2e} grad-norm {norm:.2} {:.2} s/update, {:.1} min left",
+                    "update {}/{total} epoch {} loss {:.4} lr {lr:.2e} grad-norm {norm:.2} \
+                     {:.2} updates/s ({:.2} s/update), {:.1} min left",
                     state.step,
                     state.epoch + 1,
                     log_loss.0 / log_loss.1 as f64,
+                    log_loss.1 as f64 / dt.max(1e-9),
                     dt / log_loss.1 as f64,
                     left / 60.0
                 );
