@@ -22,6 +22,16 @@ fn records(stdout: &[u8]) -> Vec<Value> {
         .collect()
 }
 
+/// Runs `ontleed annotate -q INPUT`, expects success, and returns the records.
+fn annotate_ok(input: &Path) -> Vec<Value> {
+    let out = ontleed()
+        .args(["annotate", "-q"])
+        .arg(input)
+        .assert()
+        .success();
+    records(&out.get_output().stdout)
+}
+
 /// `text[start:end] == entity.text` in code points, for every entity of a record.
 fn assert_offsets(record: &Value) {
     let text: Vec<char> = record["text"]
@@ -56,15 +66,7 @@ fn assert_5g_and_sanctions(record: &Value) {
 #[test]
 fn annotates_the_sample_articles_in_order() {
     let input = samples().join("articles.jsonl");
-    let out = ontleed()
-        .args(["annotate", "-q"])
-        .arg(&input)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let recs = records(&out);
+    let recs = annotate_ok(&input);
     let ids: Vec<Value> = std::fs::read_to_string(&input)
         .unwrap()
         .lines()
@@ -271,15 +273,7 @@ fn reads_gzip_text_files_directories_and_custom_fields() {
     assert_eq!(recs[1]["id"], 2, "line number when the id field is missing");
 
     let txt = samples().join("txt");
-    let out = ontleed()
-        .args(["annotate", "-q"])
-        .arg(&txt)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let recs = records(&out);
+    let recs = annotate_ok(&txt);
     assert!(!recs.is_empty());
     for r in &recs {
         assert!(r["id"].as_str().unwrap().ends_with(".txt"));
@@ -321,15 +315,7 @@ fn huawei_article_from_shared() {
         return;
     }
     let text = std::fs::read_to_string(&path).unwrap();
-    let out = ontleed()
-        .args(["annotate", "-q"])
-        .arg(&path)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let r = &records(&out)[0];
+    let r = &annotate_ok(&path)[0];
     assert_eq!(r["language"]["code"], "nl");
     assert_offsets(r);
     let chars: Vec<char> = text.chars().collect();

@@ -348,20 +348,21 @@ impl BertSelfAttention {
     }
 }
 
-/// `attention.output.*`: projection, residual, LayerNorm.
+/// `attention.output.*` and `output.*`: a projection to the hidden size, the residual, and
+/// LayerNorm (the two blocks differ only in their input size).
 #[derive(Debug, Clone)]
-pub struct BertSelfOutput {
+pub struct BertOutput {
     dense: Dense,
     layer_norm: LayerNorm,
 }
 
-impl BertSelfOutput {
-    /// Loads the weights under `w` (`attention.output`).
-    pub fn load(w: &Weights, c: &Config) -> Result<Self> {
-        let h = c.hidden_size;
+impl BertOutput {
+    /// Loads the weights under `w`; `input_size` is the hidden size for `attention.output` and
+    /// the intermediate size for a layer's `output`.
+    pub fn load(w: &Weights, input_size: usize, c: &Config) -> Result<Self> {
         Ok(Self {
-            dense: Dense::load(h, h, &w.pp("dense"))?,
-            layer_norm: layer_norm(h, c.layer_norm_eps, &w.pp("LayerNorm"))?,
+            dense: Dense::load(input_size, c.hidden_size, &w.pp("dense"))?,
+            layer_norm: layer_norm(c.hidden_size, c.layer_norm_eps, &w.pp("LayerNorm"))?,
         })
     }
 
@@ -387,7 +388,7 @@ impl BertSelfOutput {
 #[derive(Debug, Clone)]
 pub struct BertAttention {
     self_attention: BertSelfAttention,
-    output: BertSelfOutput,
+    output: BertOutput,
 }
 
 impl BertAttention {
@@ -395,7 +396,7 @@ impl BertAttention {
     pub fn load(w: &Weights, c: &Config) -> Result<Self> {
         Ok(Self {
             self_attention: BertSelfAttention::load(&w.pp("self"), c)?,
-            output: BertSelfOutput::load(&w.pp("output"), c)?,
+            output: BertOutput::load(&w.pp("output"), c.hidden_size, c)?,
         })
     }
 
@@ -437,40 +438,6 @@ impl BertIntermediate {
     }
 }
 
-/// `output.*`: down-projection, residual, LayerNorm.
-#[derive(Debug, Clone)]
-pub struct BertOutput {
-    dense: Dense,
-    layer_norm: LayerNorm,
-}
-
-impl BertOutput {
-    /// Loads the weights under `w` (`output`).
-    pub fn load(w: &Weights, c: &Config) -> Result<Self> {
-        Ok(Self {
-            dense: Dense::load(c.intermediate_size, c.hidden_size, &w.pp("dense"))?,
-            layer_norm: layer_norm(c.hidden_size, c.layer_norm_eps, &w.pp("LayerNorm"))?,
-        })
-    }
-
-    /// `LayerNorm(dense(x) + residual)`.
-    pub fn forward(&self, x: &Tensor, residual: &Tensor) -> Result<Tensor> {
-        self.forward_t(x, residual, None)
-    }
-
-    /// [`Self::forward`], with dropout on `dense(x)` when `d` is given (training).
-    pub fn forward_t(
-        &self,
-        x: &Tensor,
-        residual: &Tensor,
-        d: Option<&mut Dropout>,
-    ) -> Result<Tensor> {
-        let train = d.is_some();
-        let y = drop_hidden(self.dense.forward(x)?, d)?;
-        norm(&self.layer_norm, &y.add(residual)?, train)
-    }
-}
-
 /// `encoder.layer.N.*`: one transformer block.
 #[derive(Debug, Clone)]
 pub struct BertLayer {
@@ -485,7 +452,7 @@ impl BertLayer {
         Ok(Self {
             attention: BertAttention::load(&w.pp("attention"), c)?,
             intermediate: BertIntermediate::load(&w.pp("intermediate"), c)?,
-            output: BertOutput::load(&w.pp("output"), c)?,
+            output: BertOutput::load(&w.pp("output"), c.intermediate_size, c)?,
         })
     }
 

@@ -672,7 +672,7 @@ pub fn train(o: &TrainOptions) -> Result<TrainReport> {
         dev_docs.len()
     );
 
-    let (run, state, moments) = if o.resume {
+    let (tensors, tokenizer, config_json, settings, state, moments) = if o.resume {
         let state: State = serde_json::from_str(
             &std::fs::read_to_string(ckpt.join(STATE_FILE)).with_context(|| {
                 format!("cannot resume: no {}", ckpt.join(STATE_FILE).display())
@@ -697,18 +697,6 @@ pub fn train(o: &TrainOptions) -> Result<TrainReport> {
         let moments = candle_core::safetensors::load(ckpt.join(OPTIMIZER_FILE), &Device::Cpu)
             .context("cannot load the checkpoint optimizer state")?;
         let settings = super::ner::read_settings(&ckpt.join(CONFIG_FILE))?;
-        let frozen: HashSet<&str> = match o.vocab {
-            VocabMode::Frozen => [WORD_EMBEDDINGS].into(),
-            _ => HashSet::new(),
-        };
-        let run = Run::new(
-            tensors,
-            &frozen,
-            config_json,
-            tokenizer,
-            settings,
-            &o.device,
-        )?;
         eprintln!(
             "resuming from {} at update {} (epoch {}, batch {})",
             ckpt.display(),
@@ -716,27 +704,34 @@ pub fn train(o: &TrainOptions) -> Result<TrainReport> {
             state.epoch + 1,
             state.batch
         );
-        (run, Some(state), Some(moments))
+        (
+            tensors,
+            tokenizer,
+            config_json,
+            settings,
+            Some(state),
+            Some(moments),
+        )
     } else {
         let (tensors, tokenizer, config_json) = from_base(o, &train_docs, &dev_docs)?;
         let settings = Settings {
             max_len: o.max_len,
             context_sentences: o.context_sentences,
         };
-        let frozen: HashSet<&str> = match o.vocab {
-            VocabMode::Frozen => [WORD_EMBEDDINGS].into(),
-            _ => HashSet::new(),
-        };
-        let run = Run::new(
-            tensors,
-            &frozen,
-            config_json,
-            tokenizer,
-            settings,
-            &o.device,
-        )?;
-        (run, None, None)
+        (tensors, tokenizer, config_json, settings, None, None)
     };
+    let frozen: HashSet<&str> = match o.vocab {
+        VocabMode::Frozen => [WORD_EMBEDDINGS].into(),
+        _ => HashSet::new(),
+    };
+    let run = Run::new(
+        tensors,
+        &frozen,
+        config_json,
+        tokenizer,
+        settings,
+        &o.device,
+    )?;
 
     let examples = build_examples(&train_docs, &run.tagger)?;
     let lens: Vec<usize> = examples.iter().map(|e| e.segment.ids.len()).collect();
