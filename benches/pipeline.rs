@@ -1,8 +1,10 @@
 //! Throughput of the pipeline's stages on the sample articles, in tokens/s (criterion reports
-//! elements/s with one element per token): text + language + topics without NER, the fast NER
-//! model alone, and the whole pipeline.
+//! elements/s with one element per token): text + language + topics without NER, each NER
+//! model alone (fast, and accurate in builds with the transformer feature), and the whole
+//! pipeline with each; plus model load times. One thread (candle's matmuls use the rayon pool:
+//! `RAYON_NUM_THREADS=1` makes the accurate figures single-core).
 //!
-//! Run: `cargo bench --bench pipeline`.
+//! Run: `CANDLE_NUM_THREADS=1 cargo bench --bench pipeline`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ontleed::language::LanguageDetector;
@@ -61,19 +63,58 @@ fn stages(c: &mut Criterion) {
         })
     });
 
-    let pipeline = Pipeline::builder().build().expect("pipeline");
-    g.bench_function("whole pipeline, fast model (one thread)", |b| {
-        b.iter(|| {
-            for t in &texts {
-                black_box(pipeline.annotate_text(black_box(t)));
-            }
-        })
-    });
+    #[cfg(feature = "transformer")]
+    {
+        let accurate = load_recognizer(&NerModel::Accurate).expect("accurate model");
+        g.sample_size(10);
+        g.bench_function("accurate NER model alone", |b| {
+            b.iter(|| {
+                for w in &words {
+                    black_box(accurate.tag_document(black_box(w)));
+                }
+            })
+        });
+    }
+
+    for model in models() {
+        let pipeline = Pipeline::builder()
+            .ner_model(model.clone())
+            .build()
+            .expect("pipeline");
+        g.bench_function(format!("whole pipeline, {} model", name(&model)), |b| {
+            b.iter(|| {
+                for t in &texts {
+                    black_box(pipeline.annotate_text(black_box(t)));
+                }
+            })
+        });
+    }
     g.finish();
 
-    c.bench_function("load the fast model", |b| {
-        b.iter(|| load_recognizer(&NerModel::Fast).expect("fast model"))
-    });
+    let mut g = c.benchmark_group("load");
+    g.sample_size(10);
+    for model in models() {
+        g.bench_function(format!("load the {} model", name(&model)), |b| {
+            b.iter(|| load_recognizer(&model).expect("model"))
+        });
+    }
+    g.finish();
+}
+
+/// The embedded models of this build.
+fn models() -> Vec<NerModel> {
+    let mut m = vec![NerModel::Fast];
+    if cfg!(feature = "transformer") {
+        m.push(NerModel::Accurate);
+    }
+    m
+}
+
+fn name(m: &NerModel) -> &'static str {
+    match m {
+        NerModel::Fast => "fast",
+        _ => "accurate",
+    }
 }
 
 criterion_group!(benches, stages);

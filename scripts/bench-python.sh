@@ -2,7 +2,7 @@
 # Throughput of the CLI, the Python API and the Spark job on the same 10,000 generated Dutch
 # articles, in one run: articles/s, tokens/s and peak memory of each.
 #
-#   scripts/bench-python.sh [--articles N] [--seed S] [--repeat R] [--skip-spark]
+#   scripts/bench-python.sh [--articles N] [--seed S] [--repeat R] [--skip-spark] [--ner-model M]
 #
 # Needs the Python package installed in a venv (.ci/python.sh makes one): the interpreter is
 # $ONTLEED_PY, else target/py/venv-ci/bin/python, else target/py/venv/bin/python. The CLI is
@@ -49,6 +49,7 @@ ap.add_argument("--articles", type=int, default=10_000)
 ap.add_argument("--seed", type=int, default=8)
 ap.add_argument("--repeat", type=int, default=1, help="runs of each; the fastest counts")
 ap.add_argument("--skip-spark", action="store_true")
+ap.add_argument("--ner-model", default="fast", help="NER model of all runs (default fast: the overhead of the bindings shows best against the cheapest model)")
 args = ap.parse_args()
 
 root = Path.cwd()
@@ -153,9 +154,9 @@ def measure(cmd, env=None):
 API = r"""
 import json, sys, time
 import ontleed
-src, dst, mode = sys.argv[1:4]
+src, dst, mode, model = sys.argv[1:5]
 t0 = time.monotonic()
-nlp = ontleed.Pipeline()
+nlp = ontleed.Pipeline(ner_model=model)
 t1 = time.monotonic()
 with open(src, "rb") as f, open(dst, "w") as out:
     if mode == "lines":
@@ -179,17 +180,17 @@ print(f"cores: {os.cpu_count()}; load average at start: {os.getloadavg()}")
 py = sys.executable
 commands = [
     # 1. The CLI.
-    ("cli", [cli, "annotate", str(articles), "-o", str(work / "cli.jsonl")]),
+    ("cli", [cli, "annotate", "--ner-model", args.ner_model, str(articles), "-o", str(work / "cli.jsonl")]),
     # 2. The Python API in one process: JSONL lines as bytes (the CLI's parsing) and dicts.
-    ("python-api (bytes lines)", [py, "-c", API, str(articles), str(work / "api.jsonl"), "lines"]),
-    ("python-api (dicts)", [py, "-c", API, str(articles), str(work / "api-dicts.jsonl"), "dicts"]),
+    ("python-api (bytes lines)", [py, "-c", API, str(articles), str(work / "api.jsonl"), "lines", args.ner_model]),
+    ("python-api (dicts)", [py, "-c", API, str(articles), str(work / "api-dicts.jsonl"), "dicts", args.ner_model]),
 ]
 if not args.skip_spark:
     # 3. Spark on local[2].
     commands.append((
         "spark local[2]",
         [py, "-m", "ontleed.spark", "--input", str(articles), "--output", str(work / "spark"),
-         "--output-format", "jsonl", "--master", "local[2]", "--overwrite",
+         "--output-format", "jsonl", "--master", "local[2]", "--overwrite", "--ner-model", args.ner_model,
          "--conf", "spark.ui.enabled=false"],
     ))
 

@@ -63,4 +63,4 @@ for m in "${models[@]}"; do
   s=$(cat "$out/last.txt")
   [ -n "$frog_s" ] && printf '%-40s %8.1fx faster than Frog\n' "" "$(echo "$frog_s/$s" | bc -l)"
 done
-measure "ontleed annotate --threads 1 (fast)" "$bin" annotate -q --threads 1 "$out/news.jsonl"
+measure "ontleed annotate --threads 1 (fast)" "$bin" annotate -q --threads 1 --ner-model fast "$out/news.jsonl"

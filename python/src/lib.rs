@@ -310,7 +310,7 @@ impl NativePipeline {
     /// rayon's default, all cores).
     #[new]
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (ner_model = "fast", topics = None, aliases = None, languages = None, threads = None, text_field = "text", id_field = "id", max_bytes = 16 << 20))]
+    #[pyo3(signature = (ner_model = "accurate", topics = None, aliases = None, languages = None, threads = None, text_field = "text", id_field = "id", max_bytes = 16 << 20))]
     fn new(
         py: Python<'_>,
         ner_model: &str,

@@ -99,7 +99,7 @@ def test_values_equal_json_records(nlp: ontleed.Pipeline) -> None:
     out = nlp.annotate_arrow(batch)
     assert isinstance(out, pa.RecordBatch) and out.num_rows == len(rows)
     assert out.schema.names == ["id", "title", "date", "source", "text", *ANNOTATION]
-    assert out.schema.metadata[b"ontleed.ner_model"] == b"fast"
+    assert out.schema.metadata[b"ontleed.ner_model"] == b"accurate"
     for row, record in zip(out.to_pylist(), nlp.annotate_many(rows)):
         assert row["id"] == record["id"]
         assert row["error"] is None

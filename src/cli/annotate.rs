@@ -29,9 +29,13 @@ pub struct AnnotateArgs {
     /// JSON field holding the article id (when absent, the line number is the id).
     #[arg(long, default_value = "id")]
     id_field: String,
-    /// NER model: fast, accurate, or the path of a model file or directory.
-    #[arg(long, default_value = "fast")]
+    /// NER model: accurate (the default when built with the transformer feature), fast, or the
+    /// path of a model file or directory.
+    #[arg(long, default_value = NerModel::default_name())]
     ner_model: NerModel,
+    /// Runtime of a transformer NER model: candle, or rust-bert (libtorch; needs the rust-bert feature).
+    #[arg(long, value_enum, default_value = "candle")]
+    ner_backend: super::export::NerBackend,
     /// Topic taxonomy file (TOML) instead of the built-in one.
     #[arg(long)]
     topics: Option<PathBuf>,
@@ -66,6 +70,9 @@ pub(super) fn run(args: AnnotateArgs) -> Result<i32> {
     let mut builder = Pipeline::builder()
         .ner_model(args.ner_model.clone())
         .languages(args.languages.clone());
+    if let Some(r) = super::export::recognizer(args.ner_backend, &args.ner_model)? {
+        builder = builder.recognizer(r);
+    }
     if let Some(path) = &args.topics {
         builder = builder.taxonomy(Taxonomy::from_file(path)?);
     }

@@ -134,6 +134,24 @@ pub struct TrainArgs {
     /// Directory of gazetteer lists (`*.txt`, one name per line), stored inside the model.
     #[arg(long)]
     gazetteers: Option<PathBuf>,
+    /// Perceptron: Brown word-cluster file (`PATH<TAB>WORD[<TAB>COUNT]`, as written by
+    /// `wcluster`), stored inside the model.
+    #[arg(long)]
+    clusters: Option<PathBuf>,
+    /// Perceptron: induce Brown clusters from the words of these files (CoNLL or tab-separated)
+    /// first; they are written to OUT/clusters.txt and used instead of --clusters.
+    #[arg(long, num_args = 1..)]
+    cluster_text: Vec<PathBuf>,
+    /// Perceptron: number of Brown clusters to induce.
+    #[arg(long, default_value_t = 256)]
+    cluster_classes: usize,
+    /// Perceptron: words seen fewer times than this in --cluster-text get no cluster.
+    #[arg(long, default_value_t = 3)]
+    cluster_min_count: u32,
+    /// Perceptron: feature dropout, the probability of leaving each feature out of a training
+    /// sentence in an epoch.
+    #[arg(long, default_value_t = 0.0)]
+    dropout: f32,
     /// Drop features seen fewer times than this in training.
     #[arg(long, default_value_t = 2)]
     min_count: u32,
@@ -157,6 +175,11 @@ pub(super) fn train(a: TrainArgs) -> Result<i32> {
                 seed: a.seed,
                 seeds: a.seeds,
                 gazetteers: a.gazetteers,
+                clusters: a.clusters,
+                cluster_text: a.cluster_text,
+                cluster_classes: a.cluster_classes,
+                cluster_min_count: a.cluster_min_count,
+                dropout: a.dropout,
                 min_count: a.min_count,
                 name: a.name,
             };
@@ -176,15 +199,6 @@ pub(super) fn train(a: TrainArgs) -> Result<i32> {
 #[cfg(feature = "transformer")]
 fn train_transformer(a: TrainArgs) -> Result<()> {
     use crate::ner::transformer::{TrainOptions, VocabMode, convert, train};
-    // candle runs large element-wise ops on its own pool of CANDLE_NUM_THREADS − 1 threads that
-    // spin between ops; the backward pass is thousands of such ops, and on a shared 2-core
-    // machine the spinning made updates 2.6× slower (0.75 vs 1.95 s). With 1, element-wise ops
-    // run on the calling thread; matmuls and the fused ops still use the rayon pool below.
-    if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
-        // SAFETY: this runs at the start of the `train` command, before the process has started
-        // any other thread, so nothing can read the environment concurrently.
-        unsafe { std::env::set_var("CANDLE_NUM_THREADS", "1") };
-    }
     let t = a.transformer;
     let base = match &t.base {
         Some(b) if b.is_file() => {
@@ -265,8 +279,9 @@ fn train_transformer(a: TrainArgs) -> Result<()> {
 /// Arguments of `ontleed eval`.
 #[derive(Debug, clap::Args)]
 pub struct EvalArgs {
-    /// NER model: fast, accurate, or a model path.
-    #[arg(long, default_value = "fast")]
+    /// NER model: accurate (the default when built with the transformer feature), fast, or a
+    /// model path.
+    #[arg(long, default_value = NerModel::default_name())]
     ner_model: NerModel,
     /// Labelled CoNLL file(s).
     #[arg(required = true)]
@@ -296,8 +311,9 @@ pub struct TagArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "conll")]
     format: TagFormat,
-    /// NER model: fast, accurate, or a model path.
-    #[arg(long, default_value = "fast")]
+    /// NER model: accurate (the default when built with the transformer feature), fast, or a
+    /// model path.
+    #[arg(long, default_value = NerModel::default_name())]
     ner_model: NerModel,
     /// Pre-tokenized input (token in the first column, other columns ignored); '-' for stdin.
     input: PathBuf,

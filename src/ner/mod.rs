@@ -4,6 +4,8 @@
 pub mod conll;
 pub mod eval;
 pub mod fast;
+#[cfg(feature = "rust-bert")]
+pub mod rustbert;
 pub mod tags;
 #[cfg(feature = "transformer")]
 pub mod transformer;

@@ -151,6 +151,7 @@ pub struct Annotation {
 /// Builds a [`Pipeline`], validating its options once.
 pub struct PipelineBuilder {
     ner: NerModel,
+    recognizer: Option<Box<dyn Recognizer>>,
     taxonomy: Option<Taxonomy>,
     aliases: Option<Aliases>,
     languages: Vec<String>,
@@ -160,6 +161,7 @@ impl Default for PipelineBuilder {
     fn default() -> Self {
         Self {
             ner: NerModel::default(),
+            recognizer: None,
             taxonomy: None,
             aliases: None,
             languages: vec!["nl".into()],
@@ -171,6 +173,12 @@ impl PipelineBuilder {
     /// Chooses the NER model.
     pub fn ner_model(mut self, model: NerModel) -> Self {
         self.ner = model;
+        self
+    }
+
+    /// Uses this recognizer instead of loading the `ner_model` (another backend, e.g. rust-bert).
+    pub fn recognizer(mut self, recognizer: Box<dyn Recognizer>) -> Self {
+        self.recognizer = Some(recognizer);
         self
     }
 
@@ -204,7 +212,10 @@ impl PipelineBuilder {
                 );
             }
         }
-        let ner = load_recognizer(&self.ner)?;
+        let ner = match self.recognizer {
+            Some(r) => r,
+            None => load_recognizer(&self.ner)?,
+        };
         let taxonomy = self.taxonomy.unwrap_or_else(Taxonomy::builtin);
         Ok(Pipeline {
             detector: LanguageDetector::new(),

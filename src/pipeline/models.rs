@@ -10,17 +10,39 @@ use std::str::FromStr;
 static FAST_MODEL: &[u8] = include_bytes!("../../models/fast/model.bin");
 
 /// Which NER model to use (`--ner-model`).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NerModel {
     /// The embedded averaged-perceptron model (`models/fast/`).
-    #[default]
     Fast,
-    /// The embedded transformer model (`models/accurate/`).
+    /// The embedded transformer model (`models/accurate/`; needs the `transformer` feature,
+    /// on by default).
     Accurate,
     /// A model file, a directory holding `model.bin`, or a transformer model directory
     /// (`config.json`, `model.safetensors`, `tokenizer.json`, `labels.json`; needs the
     /// `transformer` feature).
     Path(PathBuf),
+}
+
+impl Default for NerModel {
+    /// `accurate` in builds with the `transformer` feature (the default), else `fast`.
+    fn default() -> Self {
+        if cfg!(feature = "transformer") {
+            NerModel::Accurate
+        } else {
+            NerModel::Fast
+        }
+    }
+}
+
+impl NerModel {
+    /// The name of the default model (`--ner-model`'s default).
+    pub fn default_name() -> &'static str {
+        if cfg!(feature = "transformer") {
+            "accurate"
+        } else {
+            "fast"
+        }
+    }
 }
 
 impl FromStr for NerModel {
@@ -40,9 +62,7 @@ pub fn load_recognizer(model: &NerModel) -> Result<Box<dyn Recognizer>> {
         NerModel::Fast => Ok(Box::new(
             FastModel::from_bytes(FAST_MODEL)?.with_name("fast"),
         )),
-        NerModel::Accurate => bail!(
-            "the accurate (transformer) model is not part of this build yet; use --ner-model fast"
-        ),
+        NerModel::Accurate => load_accurate(),
         NerModel::Path(path) => {
             if path.is_dir() && is_transformer_dir(path) {
                 return load_transformer(path);
@@ -67,14 +87,46 @@ pub fn load_recognizer(model: &NerModel) -> Result<Box<dyn Recognizer>> {
 /// Whether `dir` holds a transformer model rather than a `model.bin`.
 fn is_transformer_dir(dir: &std::path::Path) -> bool {
     !dir.join("model.bin").exists()
-        && [
-            "config.json",
-            "model.safetensors",
-            "tokenizer.json",
-            "labels.json",
-        ]
-        .iter()
-        .all(|f| dir.join(f).is_file())
+        && ["model.gguf", "model.safetensors"]
+            .iter()
+            .any(|f| dir.join(f).is_file())
+        && ["config.json", "tokenizer.json", "labels.json"]
+            .iter()
+            .all(|f| dir.join(f).is_file())
+}
+
+/// The accurate model's files (`models/accurate/`), compiled into the binary.
+#[cfg(feature = "transformer")]
+mod accurate_files {
+    pub static CONFIG: &str = include_str!("../../models/accurate/config.json");
+    pub static LABELS: &str = include_str!("../../models/accurate/labels.json");
+    pub static TOKENIZER: &[u8] = include_bytes!("../../models/accurate/tokenizer.json");
+    pub static WEIGHTS: &[u8] = include_bytes!("../../models/accurate/model.gguf");
+}
+
+/// Loads the embedded accurate model.
+#[cfg(feature = "transformer")]
+fn load_accurate() -> Result<Box<dyn Recognizer>> {
+    use crate::ner::transformer::files::{ModelFiles, WeightsFormat};
+    use std::borrow::Cow;
+    let files = ModelFiles {
+        origin: "the embedded accurate model".into(),
+        config: Cow::Borrowed(accurate_files::CONFIG),
+        labels: Cow::Borrowed(accurate_files::LABELS),
+        tokenizer: Cow::Borrowed(accurate_files::TOKENIZER),
+        weights: Cow::Borrowed(accurate_files::WEIGHTS),
+        format: WeightsFormat::Gguf,
+    };
+    let model =
+        crate::ner::transformer::TransformerNer::from_files(&files, &candle_core::Device::Cpu)?;
+    Ok(Box::new(model.with_name("accurate")))
+}
+
+#[cfg(not(feature = "transformer"))]
+fn load_accurate() -> Result<Box<dyn Recognizer>> {
+    bail!(
+        "this build has no transformer support, so no accurate model (rebuild with the default features, or use --ner-model fast)"
+    )
 }
 
 #[cfg(feature = "transformer")]

@@ -15,9 +15,15 @@ Spark: ``python -m ontleed.spark --input PATH --output PATH`` (see :mod:`ontleed
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
-from . import _native
+# candle (the transformer NER) runs large element-wise ops on its own spinning thread pool
+# unless told otherwise; with 1 they run on the calling thread and matmuls use the Rust
+# thread pool, as in the command line program (which sets the same default).
+os.environ.setdefault("CANDLE_NUM_THREADS", "1")
+
+from . import _native  # noqa: E402
 from ._errors import InputError, ModelError, OntleedError
 from ._pipeline import Item, Pipeline
 

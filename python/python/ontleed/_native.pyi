@@ -19,7 +19,7 @@ class Pipeline:
 
     def __init__(
         self,
-        ner_model: str = "fast",
+        ner_model: str = "accurate",
         topics: Optional[str] = None,
         aliases: Optional[str] = None,
         languages: Optional[List[str]] = None,

@@ -4,7 +4,7 @@ Command line::
 
     python -m ontleed.spark --input PATH --output PATH \\
         [--input-format jsonl|parquet] [--output-format parquet|jsonl] \\
-        [--text-field text] [--id-field id] [--ner-model fast] [--topics FILE] \\
+        [--text-field text] [--id-field id] [--ner-model accurate] [--topics FILE] \\
         [--aliases FILE] [--languages nl] [--max-bytes N] [--master local[2]] [--overwrite]
 
 It reads any path Spark reads (local files, ``hdfs://``, ``s3a://``…, globs,
@@ -335,7 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output-format", choices=["parquet", "jsonl"], default="parquet")
     p.add_argument("--text-field", default="text", help="field with the article text")
     p.add_argument("--id-field", default="id", help="field with the article id")
-    p.add_argument("--ner-model", default="fast", help="fast, accurate, or a model path")
+    p.add_argument("--ner-model", default="accurate", help="accurate (default), fast, or a model path")
     p.add_argument("--topics", help="topic taxonomy (TOML), readable on every executor")
     p.add_argument("--aliases",
                    help="entity alias table (TOML or CSV), readable on every executor")

@@ -1,6 +1,7 @@
 //! Feature extraction for the fast model: every feature is a 64-bit hash of a template id and a
 //! string, so nothing is allocated per feature and the model stores no feature strings.
 
+use super::clusters::Clusters;
 use super::gazetteer::Gazetteer;
 use std::collections::HashMap;
 
@@ -17,6 +18,9 @@ impl Fnv {
     }
     fn str(self, s: &str) -> Self {
         s.bytes().fold(self.byte(0xff), Fnv::byte)
+    }
+    fn u32(self, v: u32) -> Self {
+        v.to_le_bytes().into_iter().fold(self, Fnv::byte)
     }
     pub(super) fn finish(self) -> u64 {
         self.0
@@ -96,6 +100,19 @@ fn is_after_sentence_start(s: &[&str], i: usize) -> bool {
 /// Extracts the features of every token of one sentence.
 pub(super) struct Extractor<'g> {
     pub(super) gazetteer: &'g Gazetteer,
+    pub(super) clusters: &'g Clusters,
+}
+
+/// Prefix lengths of cluster paths used as features.
+const CLUSTER_PREFIXES: [u8; 4] = [4, 6, 10, 20];
+
+/// The first `k` bits of a path (the whole path if it is shorter).
+fn prefix((bits, len): (u32, u8), k: u8) -> (u32, u8) {
+    if len <= k {
+        (bits, len)
+    } else {
+        (bits >> (len - k), k)
+    }
 }
 
 const BOS: &str = "<s>";
@@ -125,6 +142,11 @@ impl Extractor<'_> {
             } else {
                 &shape[i as usize].1
             }
+        };
+        let cluster: Vec<Option<(u32, u8)>> = if self.clusters.is_empty() {
+            Vec::new()
+        } else {
+            words.iter().map(|w| self.clusters.path(w)).collect()
         };
         let mut out = Vec::with_capacity(n);
         for i in 0..n {
@@ -206,6 +228,25 @@ impl Extractor<'_> {
                         .finish(),
                 );
             }
+            // Word clusters of the word and its neighbours, at several granularities.
+            if !cluster.is_empty() {
+                for off in -1isize..=1 {
+                    let j = ii + off;
+                    let t = Fnv::new(50).byte((off + 2) as u8);
+                    if j < 0 || j as usize >= n {
+                        continue;
+                    }
+                    match cluster[j as usize] {
+                        Some(p) => {
+                            for k in CLUSTER_PREFIXES {
+                                let (b, l) = prefix(p, k);
+                                f.push(t.byte(k).byte(l).u32(b).finish());
+                            }
+                        }
+                        None => f.push(t.byte(0xff).finish()),
+                    }
+                }
+            }
             out.push(f);
         }
         out
@@ -238,7 +279,11 @@ mod tests {
     #[test]
     fn features_are_deterministic() {
         let g = Gazetteer::default();
-        let e = Extractor { gazetteer: &g };
+        let c = Clusters::default();
+        let e = Extractor {
+            gazetteer: &g,
+            clusters: &c,
+        };
         let s = vec![vec!["Vincent", "Pang", "werkt", "bij", "Huawei", "."]];
         let d = DocStats::new(&s);
         assert_eq!(e.sentence(&s[0], &d), e.sentence(&s[0], &d));
@@ -246,5 +291,32 @@ mod tests {
             Fnv::new(2).str("ab").finish(),
             Fnv::new(2).str("ba").finish()
         );
+    }
+
+    #[test]
+    fn cluster_prefixes() {
+        assert_eq!(prefix((0b101101, 6), 4), (0b1011, 4));
+        assert_eq!(prefix((0b101, 3), 4), (0b101, 3));
+        // Words with a cluster get more features than without.
+        let g = Gazetteer::default();
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.txt");
+        std::fs::write(&f, "0110\tHuawei\t3\n").unwrap();
+        let c = Clusters::from_file(&f).unwrap();
+        let none = Clusters::default();
+        let s = vec![vec!["bij", "Huawei"]];
+        let d = DocStats::new(&s);
+        let with = Extractor {
+            gazetteer: &g,
+            clusters: &c,
+        }
+        .sentence(&s[0], &d);
+        let without = Extractor {
+            gazetteer: &g,
+            clusters: &none,
+        }
+        .sentence(&s[0], &d);
+        assert!(with[1].len() > without[1].len());
+        assert!(with[0].len() > without[0].len());
     }
 }

@@ -4,12 +4,14 @@
 //! Confidences are per-token max-marginals (the best path's score through each tag) turned into
 //! probabilities with a softmax whose temperature is fitted on the development set.
 
+mod clusters;
 mod features;
 mod gazetteer;
 mod history;
 mod scheme;
 mod train;
 
+pub use clusters::{Clusters, Induced, induce};
 pub use gazetteer::Gazetteer;
 pub use train::{TrainOptions, train};
 
@@ -20,7 +22,9 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::path::Path;
 
-const MAGIC: &[u8; 8] = b"ONTLFST4";
+const MAGIC: &[u8; 8] = b"ONTLFST5";
+/// The previous format, without word clusters; still read.
+const MAGIC_V4: &[u8; 8] = b"ONTLFST4";
 const T: usize = scheme::COUNT;
 
 /// Keys are already hashes: pass them through.
@@ -55,6 +59,7 @@ pub struct FastModel {
     /// Softmax temperature for confidences.
     temperature: f32,
     gazetteer: Gazetteer,
+    clusters: Clusters,
 }
 
 impl std::fmt::Debug for FastModel {
@@ -63,6 +68,7 @@ impl std::fmt::Debug for FastModel {
             .field("name", &self.name)
             .field("features", &self.index.len())
             .field("gazetteer_lists", &self.gazetteer.names)
+            .field("cluster_words", &self.clusters.len())
             .finish()
     }
 }
@@ -102,6 +108,7 @@ impl FastModel {
         let doc = DocStats::new(sentences);
         let extractor = Extractor {
             gazetteer: &self.gazetteer,
+            clusters: &self.clusters,
         };
         let first: Vec<Vec<f32>> = sentences
             .iter()
@@ -183,6 +190,15 @@ impl FastModel {
             out.extend_from_slice(&k.to_le_bytes());
             out.extend_from_slice(&v.to_le_bytes());
         }
+        let mut cl: Vec<(u64, (u32, u8))> =
+            self.clusters.paths.iter().map(|(&k, &v)| (k, v)).collect();
+        cl.sort_unstable();
+        out.extend_from_slice(&(cl.len() as u64).to_le_bytes());
+        for (k, (bits, len)) in cl {
+            out.extend_from_slice(&k.to_le_bytes());
+            out.extend_from_slice(&bits.to_le_bytes());
+            out.push(len);
+        }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
@@ -200,7 +216,9 @@ impl FastModel {
     /// Reads a model from the bytes of a model file.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let mut r = Reader { bytes, pos: 0 };
-        if r.take(8)? != MAGIC {
+        let magic = r.take(8)?;
+        let has_clusters = magic == MAGIC;
+        if !has_clusters && magic != MAGIC_V4 {
             bail!("wrong magic number (not an ontleed fast model, or an incompatible version)");
         }
         let name = r.string()?;
@@ -228,6 +246,20 @@ impl FastModel {
             let v = u16::from_le_bytes(r.take(2)?.try_into()?);
             entries.insert(k, v);
         }
+        let mut clusters = Clusters::default();
+        if has_clusters {
+            let n = r.count(13)?;
+            clusters.paths.reserve(n);
+            for _ in 0..n {
+                let k = r.u64()?;
+                let bits = u32::from_le_bytes(r.take(4)?.try_into()?);
+                let len = r.take(1)?[0];
+                if len > clusters::MAX_BITS {
+                    bail!("cluster path of {len} bits");
+                }
+                clusters.paths.insert(k, (bits, len));
+            }
+        }
         if r.pos != bytes.len() {
             bail!("{} unexpected bytes after the model", bytes.len() - r.pos);
         }
@@ -238,6 +270,7 @@ impl FastModel {
             transitions,
             temperature,
             gazetteer: Gazetteer { names, entries },
+            clusters,
         })
     }
 }

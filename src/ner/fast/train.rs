@@ -3,7 +3,8 @@
 
 use super::features::{DocStats, Extractor};
 use super::{
-    FastModel, FeatureMap, Gazetteer, T, history, scheme, viterbi, viterbi_with_marginals,
+    Clusters, FastModel, FeatureMap, Gazetteer, T, clusters, history, scheme, viterbi,
+    viterbi_with_marginals,
 };
 use crate::ner::conll::{self, Doc};
 use crate::ner::eval::Scorer;
@@ -33,6 +34,18 @@ pub struct TrainOptions {
     pub seeds: usize,
     /// Directory of gazetteer lists (`*.txt`), if any.
     pub gazetteers: Option<PathBuf>,
+    /// Brown cluster file (`PATH<TAB>WORD[<TAB>COUNT]`), stored inside the model.
+    pub clusters: Option<PathBuf>,
+    /// Induce Brown clusters from the words of these files first (written to
+    /// `OUT/clusters.txt` and used instead of `clusters`).
+    pub cluster_text: Vec<PathBuf>,
+    /// Number of Brown clusters to induce.
+    pub cluster_classes: usize,
+    /// Words seen fewer times than this in the cluster text get no cluster.
+    pub cluster_min_count: u32,
+    /// Feature dropout: during training each feature of a sentence is left out with this
+    /// probability (a fresh draw per epoch); 0 turns it off.
+    pub dropout: f32,
     /// Features seen fewer times than this in training are dropped.
     pub min_count: u32,
     /// Name recorded in the model and in output records.
@@ -76,8 +89,38 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         Some(dir) => Gazetteer::from_dir(dir)?,
         None => Gazetteer::default(),
     };
+    let clusters = if !opts.cluster_text.is_empty() {
+        let mut docs = Vec::new();
+        for f in &opts.cluster_text {
+            docs.extend(conll::read_file(f)?);
+        }
+        let sentences: Vec<Vec<&str>> = docs
+            .iter()
+            .flatten()
+            .map(|s| s.words.iter().map(String::as_str).collect())
+            .collect();
+        let t0 = Instant::now();
+        let induced = clusters::induce(&sentences, opts.cluster_classes, opts.cluster_min_count);
+        let path = opts.out.join("clusters.txt");
+        induced.write(&path)?;
+        eprintln!(
+            "induced {} Brown clusters of {} words from {} sentences in {:.1}s: {}",
+            opts.cluster_classes,
+            induced.words.len(),
+            sentences.len(),
+            t0.elapsed().as_secs_f64(),
+            path.display()
+        );
+        induced.clusters()
+    } else {
+        match &opts.clusters {
+            Some(f) => Clusters::from_file(f)?,
+            None => Clusters::default(),
+        }
+    };
     let extractor = Extractor {
         gazetteer: &gazetteer,
+        clusters: &clusters,
     };
     let mut train_docs = Vec::new();
     for f in &opts.train {
@@ -182,6 +225,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         transitions: tavg,
         temperature,
         gazetteer: gazetteer.clone(),
+        clusters: clusters.clone(),
     };
     let path = opts.out.join("model.bin");
     model.save(&path)?;
@@ -240,6 +284,9 @@ fn train_run(
 ) -> Run {
     let mut p = Perceptron::new(index.len());
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    // Feature dropout has its own generator, so that the shuffling does not depend on it.
+    let mut drop_rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x00d2_0b0a);
+    let dropout = opts.dropout.clamp(0.0, 0.9);
     let mut order: Vec<usize> = (0..train_set.len()).collect();
     let mut best: Option<(f64, Run)> = None;
     for epoch in 1..=opts.epochs {
@@ -248,26 +295,47 @@ fn train_run(
         let mut errors = 0usize;
         for doc in order.iter().map(|&i| &train_set[i]) {
             // First pass: static features only; its predictions feed the history features.
+            // With dropout, each sentence sees a random subset of its features in this epoch.
+            let masked: Vec<Option<Vec<Vec<u32>>>> = doc
+                .sentences
+                .iter()
+                .map(|ex| (dropout > 0.0).then(|| mask(&ex.feats, dropout, &mut drop_rng)))
+                .collect();
+            let feats = |k: usize| -> &[Vec<u32>] {
+                masked[k]
+                    .as_deref()
+                    .unwrap_or(doc.sentences[k].feats.as_slice())
+            };
             let mut pass1 = Vec::with_capacity(doc.sentences.len());
-            for ex in &doc.sentences {
-                let pred = viterbi(&emissions(&p.w, &ex.feats), &p.tw);
+            for (k, ex) in doc.sentences.iter().enumerate() {
+                let pred = viterbi(&emissions(&p.w, feats(k)), &p.tw);
                 if pred != ex.gold {
-                    p.update(&[&ex.feats], &ex.gold, &pred);
+                    p.update(&[feats(k)], &ex.gold, &pred);
                 }
                 pass1.push(pred);
             }
-            let hist = doc.history(&pass1, index);
-            for (ex, h) in doc.sentences.iter().zip(&hist) {
-                let mut e = emissions(&p.w, &ex.feats);
+            let mut hist = doc.history(&pass1, index);
+            if dropout > 0.0 {
+                for h in &mut hist {
+                    *h = mask(h, dropout, &mut drop_rng);
+                }
+            }
+            for (k, (ex, h)) in doc.sentences.iter().zip(&hist).enumerate() {
+                let mut e = emissions(&p.w, feats(k));
                 add(&mut e, &emissions(&p.w, h));
                 let pred = viterbi(&e, &p.tw);
                 if pred != ex.gold {
                     errors += 1;
-                    p.update(&[&ex.feats, h], &ex.gold, &pred);
+                    p.update(&[feats(k), h], &ex.gold, &pred);
                 }
             }
         }
-        let (weights, transitions) = p.averaged();
+        let (mut weights, transitions) = p.averaged();
+        if dropout > 0.0 {
+            // Training saw a fraction 1 - dropout of the features: scale to the full set.
+            let keep = 1.0 - dropout;
+            weights.iter_mut().for_each(|w| *w *= keep);
+        }
         let scorer = score(dev, &weights, &transitions, index);
         let f1 = scorer.overall().f1();
         eprintln!(
@@ -293,6 +361,19 @@ fn train_run(
         weights: p.w,
         transitions: p.tw,
     })
+}
+
+/// A copy of feature rows with each feature dropped with probability `p`.
+fn mask(feats: &[Vec<u32>], p: f32, rng: &mut impl rand::Rng) -> Vec<Vec<u32>> {
+    feats
+        .iter()
+        .map(|tok| {
+            tok.iter()
+                .copied()
+                .filter(|_| rng.random::<f32>() >= p)
+                .collect()
+        })
+        .collect()
 }
 
 /// Both passes over one document with fixed weights; returns each sentence's second-pass
@@ -460,4 +541,26 @@ fn rows(f: Vec<Vec<u64>>, index: &FeatureMap) -> Vec<Vec<u32>> {
     f.into_iter()
         .map(|tok| tok.iter().filter_map(|h| index.get(h).copied()).collect())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dropout_mask_keeps_about_the_rest() {
+        let feats: Vec<Vec<u32>> = (0..100)
+            .map(|i| (0..50).map(|f| i * 50 + f).collect())
+            .collect();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let m = mask(&feats, 0.3, &mut rng);
+        let kept: usize = m.iter().map(Vec::len).sum();
+        assert!((3200..=3800).contains(&kept), "{kept} of 5000 kept");
+        // Kept features stay in order and come from their own token.
+        for (a, b) in m.iter().zip(&feats) {
+            assert!(a.iter().all(|f| b.contains(f)));
+            assert!(a.windows(2).all(|w| w[0] < w[1]));
+        }
+        assert_eq!(mask(&feats, 0.0, &mut rng), feats);
+    }
 }

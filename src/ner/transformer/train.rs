@@ -420,6 +420,8 @@ impl Run {
                 settings,
                 specials,
                 device: device.clone(),
+                // Dev F1 during training is the model's own, sentence by sentence.
+                harmonize: false,
             },
             vars,
             all,

@@ -1,0 +1,271 @@
+//! The files of a token-classification model directory, read from disk or embedded in the
+//! binary, and its two weight formats:
+//!
+//! - `model.safetensors`: every weight in f32 or f16 (what `ontleed train` writes);
+//! - `model.gguf`: the large matrices (word embeddings, the six projections of each encoder
+//!   layer) quantized to Q8_0 blocks (32 int8 values and one f16 scale: 8.5 bits a weight), the
+//!   rest in f32 (what `ontleed quantize` writes, and what `models/accurate/` ships).
+//!
+//! Quantized matrices stay quantized in memory and run through candle's quantized matmul
+//! (activations are quantized to 8-bit blocks on the fly).
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::io::Cursor;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail, ensure};
+use candle_core::quantized::{GgmlDType, QTensor, gguf_file};
+use candle_core::{DType, Device, Tensor};
+use serde::Deserialize;
+
+use super::convert::{CONFIG_FILE, TOKENIZER_FILE, WEIGHTS_FILE};
+use super::model::{QuantWeights, quantize_matrices};
+use super::ner::{LABELS_FILE, Settings};
+use crate::ner::Tag;
+
+/// File name of quantized weights in a model directory, used instead of [`WEIGHTS_FILE`].
+pub const QUANT_WEIGHTS_FILE: &str = "model.gguf";
+
+/// How the weights are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WeightsFormat {
+    /// `model.safetensors`.
+    Safetensors,
+    /// `model.gguf`.
+    Gguf,
+}
+
+impl WeightsFormat {
+    /// The file name of this format in a model directory.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Self::Safetensors => WEIGHTS_FILE,
+            Self::Gguf => QUANT_WEIGHTS_FILE,
+        }
+    }
+}
+
+/// The contents of a model directory.
+#[derive(Debug, Clone)]
+pub struct ModelFiles<'a> {
+    /// Where the files come from, for messages (a directory, or `"embedded accurate model"`).
+    pub origin: String,
+    /// `config.json`.
+    pub config: Cow<'a, str>,
+    /// `labels.json`.
+    pub labels: Cow<'a, str>,
+    /// `tokenizer.json`.
+    pub tokenizer: Cow<'a, [u8]>,
+    /// The weights file.
+    pub weights: Cow<'a, [u8]>,
+    /// Its format.
+    pub format: WeightsFormat,
+}
+
+/// The weights file of `dir` and its format (`model.gguf` first), if there is one.
+pub fn weights_file(dir: &Path) -> Option<(std::path::PathBuf, WeightsFormat)> {
+    [WeightsFormat::Gguf, WeightsFormat::Safetensors]
+        .into_iter()
+        .map(|f| (dir.join(f.file_name()), f))
+        .find(|(p, _)| p.is_file())
+}
+
+/// Whether `dir` looks like a transformer model directory.
+pub fn is_model_dir(dir: &Path) -> bool {
+    weights_file(dir).is_some()
+        && [CONFIG_FILE, TOKENIZER_FILE, LABELS_FILE]
+            .iter()
+            .all(|f| dir.join(f).is_file())
+}
+
+impl ModelFiles<'static> {
+    /// Reads the files of `dir`.
+    pub fn read(dir: &Path) -> Result<Self> {
+        let text = |name: &str| -> Result<Cow<'static, str>> {
+            let p = dir.join(name);
+            Ok(Cow::Owned(
+                std::fs::read_to_string(&p)
+                    .with_context(|| format!("cannot read {}", p.display()))?,
+            ))
+        };
+        let Some((weights_path, format)) = weights_file(dir) else {
+            bail!(
+                "{} holds neither {QUANT_WEIGHTS_FILE} nor {WEIGHTS_FILE}",
+                dir.display()
+            );
+        };
+        let tok_path = dir.join(TOKENIZER_FILE);
+        Ok(Self {
+            origin: dir.display().to_string(),
+            config: text(CONFIG_FILE)?,
+            labels: text(LABELS_FILE)?,
+            tokenizer: Cow::Owned(
+                std::fs::read(&tok_path)
+                    .with_context(|| format!("cannot read {}", tok_path.display()))?,
+            ),
+            weights: Cow::Owned(
+                std::fs::read(&weights_path)
+                    .with_context(|| format!("cannot read {}", weights_path.display()))?,
+            ),
+            format,
+        })
+    }
+}
+
+impl ModelFiles<'_> {
+    /// `origin/name`, for messages.
+    pub fn name_of(&self, file: &str) -> String {
+        format!("{}/{file}", self.origin)
+    }
+
+    /// The IOB2 tags of `labels.json`.
+    pub fn labels(&self) -> Result<Vec<Tag>> {
+        parse_labels(&self.labels, &self.name_of(LABELS_FILE))
+    }
+
+    /// The `ontleed` section of `config.json`.
+    pub fn settings(&self) -> Result<Settings> {
+        parse_settings(&self.config, &self.name_of(CONFIG_FILE))
+    }
+
+    /// The weights: f32 tensors, and the matrices kept quantized (empty for safetensors).
+    pub fn load_weights(&self, device: &Device) -> Result<(HashMap<String, Tensor>, QuantWeights)> {
+        let origin = self.name_of(self.format.file_name());
+        match self.format {
+            WeightsFormat::Safetensors => {
+                let tensors = candle_core::safetensors::load_buffer(&self.weights, device)
+                    .with_context(|| format!("cannot load {origin}"))?;
+                let tensors = tensors
+                    .into_iter()
+                    .map(|(k, t)| Ok((k, t.to_dtype(DType::F32)?)))
+                    .collect::<Result<_>>()?;
+                Ok((tensors, QuantWeights::new()))
+            }
+            WeightsFormat::Gguf => {
+                let mut r = Cursor::new(self.weights.as_ref());
+                let content = gguf_file::Content::read(&mut r)
+                    .with_context(|| format!("{origin} is not a GGUF file"))?;
+                let mut tensors = HashMap::new();
+                let mut quant = QuantWeights::new();
+                for name in content.tensor_infos.keys() {
+                    let q = content
+                        .tensor(&mut r, name, device)
+                        .with_context(|| format!("cannot read tensor {name} of {origin}"))?;
+                    if matches!(q.dtype(), GgmlDType::F32 | GgmlDType::F16 | GgmlDType::BF16) {
+                        tensors.insert(name.clone(), q.dequantize(device)?);
+                    } else {
+                        quant.insert(name.clone(), Arc::new(q));
+                    }
+                }
+                Ok((tensors, quant))
+            }
+        }
+    }
+
+    /// Every weight as an f32 tensor (quantized matrices dequantized).
+    pub fn load_f32(&self, device: &Device) -> Result<HashMap<String, Tensor>> {
+        let (mut tensors, quant) = self.load_weights(device)?;
+        for (name, q) in quant {
+            tensors.insert(name, q.dequantize(device)?);
+        }
+        Ok(tensors)
+    }
+}
+
+/// Parses the text of a `labels.json`: a JSON array of IOB2 tags.
+pub fn parse_labels(text: &str, origin: &str) -> Result<Vec<Tag>> {
+    let names: Vec<String> = serde_json::from_str(text)
+        .with_context(|| format!("{origin} is not a JSON array of tags"))?;
+    let tags = names
+        .iter()
+        .map(|n| {
+            n.parse::<Tag>()
+                .map_err(|e| anyhow::anyhow!("{origin}: {e}"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    ensure!(!tags.is_empty(), "{origin} lists no tags");
+    Ok(tags)
+}
+
+/// Parses the `ontleed` section of the text of a model's `config.json`.
+pub fn parse_settings(text: &str, origin: &str) -> Result<Settings> {
+    #[derive(Deserialize)]
+    struct Wrapper {
+        ontleed: Option<Settings>,
+    }
+    let w: Wrapper =
+        serde_json::from_str(text).with_context(|| format!("{origin} is not a model config"))?;
+    w.ontleed.with_context(|| {
+        format!("{origin} has no \"ontleed\" section (is it a token-classification model?)")
+    })
+}
+
+/// What [`quantize_dir`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuantizeReport {
+    /// Tensors stored quantized.
+    pub quantized: usize,
+    /// Tensors stored in f32.
+    pub kept: usize,
+    /// Size of the written `model.gguf` in bytes.
+    pub bytes: u64,
+}
+
+/// Writes a copy of the model directory `from` into `to` with its weights in `model.gguf`: the
+/// large matrices in `dtype` (Q8_0, Q4_0, …), every other tensor in f32.
+pub fn quantize_dir(from: &Path, to: &Path, dtype: GgmlDType) -> Result<QuantizeReport> {
+    ensure!(
+        from != to,
+        "the output directory must differ from the input"
+    );
+    let files = ModelFiles::read(from)?;
+    let tensors = files.load_f32(&Device::Cpu)?;
+    let quant = quantize_matrices(&tensors, dtype)?;
+    let mut names: Vec<&String> = tensors.keys().collect();
+    names.sort();
+    let mut stored: Vec<(String, Arc<QTensor>)> = Vec::with_capacity(names.len());
+    for name in names {
+        let q = match quant.get(name) {
+            Some(q) => Arc::clone(q),
+            None => Arc::new(QTensor::quantize(&tensors[name], GgmlDType::F32)?),
+        };
+        stored.push((name.clone(), q));
+    }
+    std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
+    for f in [CONFIG_FILE, TOKENIZER_FILE, LABELS_FILE] {
+        std::fs::copy(from.join(f), to.join(f))
+            .with_context(|| format!("cannot copy {} into {}", f, to.display()))?;
+    }
+    // A stale f32 file next to the new one would be ignored (gguf is read first), but it
+    // would double the directory's size.
+    let stale = to.join(WEIGHTS_FILE);
+    if stale.exists() {
+        std::fs::remove_file(&stale)?;
+    }
+    let path = to.join(QUANT_WEIGHTS_FILE);
+    let tmp = to.join(format!("{QUANT_WEIGHTS_FILE}.tmp"));
+    {
+        let mut f = std::io::BufWriter::new(
+            std::fs::File::create(&tmp)
+                .with_context(|| format!("cannot create {}", tmp.display()))?,
+        );
+        let refs: Vec<(&str, &QTensor)> = stored.iter().map(|(n, q)| (n.as_str(), &**q)).collect();
+        let meta = gguf_file::Value::String("ontleed token classifier".into());
+        gguf_file::write(&mut f, &[("general.name", &meta)], &refs)
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        use std::io::Write;
+        f.flush()?;
+    }
+    std::fs::rename(&tmp, &path)?;
+    let quantized = stored
+        .iter()
+        .filter(|(_, q)| q.dtype() == dtype && dtype != GgmlDType::F32)
+        .count();
+    Ok(QuantizeReport {
+        quantized,
+        kept: stored.len() - quantized,
+        bytes: std::fs::metadata(&path)?.len(),
+    })
+}
