@@ -176,8 +176,10 @@ fn every_bad_line_becomes_an_error_record_in_place() {
         b"{\"id\": \"ok2\", \"text\": \"Ericsson levert 5G-netwerken aan KPN.\"}\n",
     );
 
+    // The fast model: 840,000 words would take the transformer minutes (this test is about
+    // error records, not about the model).
     let out = ontleed()
-        .args(["annotate", "-q"])
+        .args(["annotate", "-q", "--ner-model", "fast"])
         .write_stdin(input)
         .assert()
         .code(1)
@@ -385,8 +387,10 @@ fn records_follow_the_json_schema() {
     let validator = jsonschema::validator_for(&schema).expect("a valid schema");
     let mut input = std::fs::read(samples().join("articles.jsonl")).unwrap();
     input.extend_from_slice(b"{broken\n[1]\n{\"id\": 3}\n{\"text\": \"\"}\n");
+    // The fast model: 840,000 words would take the transformer minutes (this test is about
+    // error records, not about the model).
     let out = ontleed()
-        .args(["annotate", "-q"])
+        .args(["annotate", "-q", "--ner-model", "fast"])
         .write_stdin(input)
         .assert()
         .code(1)

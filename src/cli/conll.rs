@@ -151,7 +151,7 @@ pub struct TrainArgs {
     /// Perceptron: feature dropout, the probability of leaving each feature out of a training
     /// sentence in an epoch.
     #[arg(long, default_value_t = 0.0)]
-    dropout: f32,
+    feature_dropout: f32,
     /// Drop features seen fewer times than this in training.
     #[arg(long, default_value_t = 2)]
     min_count: u32,
@@ -179,7 +179,7 @@ pub(super) fn train(a: TrainArgs) -> Result<i32> {
                 cluster_text: a.cluster_text,
                 cluster_classes: a.cluster_classes,
                 cluster_min_count: a.cluster_min_count,
-                dropout: a.dropout,
+                dropout: a.feature_dropout,
                 min_count: a.min_count,
                 name: a.name,
             };

@@ -50,11 +50,16 @@ fn model_dir(model: &NerModel) -> Result<PathBuf> {
         NerModel::Fast => anyhow::bail!(
             "the fast model is not a transformer; use --ner-model accurate or a model directory"
         ),
-        NerModel::Accurate => crate::ner::rustbert::ner::accurate_dir().ok_or_else(|| {
-            anyhow::anyhow!(
-                "the accurate model is not part of this build yet (models/accurate); pass a model directory"
-            )
-        }),
+        NerModel::Accurate => match crate::ner::rustbert::ner::accurate_dir() {
+            Some(dir) => Ok(dir),
+            // An installed binary has no source tree: write the embedded files out.
+            None => {
+                let dir = std::env::temp_dir()
+                    .join(format!("ontleed-accurate-{}", env!("CARGO_PKG_VERSION")));
+                crate::pipeline::write_accurate_files(&dir)?;
+                Ok(dir)
+            }
+        },
         NerModel::Path(p) => Ok(p.clone()),
     }
 }

@@ -78,6 +78,9 @@ pub struct ResolvedMention {
     pub label: Label,
     /// Stable id of the entity, when an alias matched.
     pub id: Option<String>,
+    /// The label the alias table gives the entity, if any: it replaces the recognizer's label
+    /// of the mention (the table is the better authority on a known name's type).
+    pub alias_label: Option<Label>,
 }
 
 /// One entity of an article.
@@ -343,7 +346,7 @@ fn finish(
     for (i, &g) in gid.iter().enumerate() {
         members[g].push(i);
     }
-    let mut entities: Vec<(EntitySummary, Vec<usize>)> = Vec::new();
+    let mut entities: Vec<(EntitySummary, Vec<usize>, Option<Label>)> = Vec::new();
     for (g, ms) in members.into_iter().enumerate() {
         if ms.is_empty() {
             continue;
@@ -392,6 +395,7 @@ fn finish(
                 Some(mentions[best].label),
             )
         });
+        let alias_label = entry.and_then(|e| e.label);
         let summary = EntitySummary {
             canonical,
             label,
@@ -399,25 +403,26 @@ fn finish(
             first_offset: ms.iter().map(|&i| mentions[i].start).min().unwrap_or(0),
             id: entry.and_then(|e| e.id.clone()),
         };
-        entities.push((summary, ms));
+        entities.push((summary, ms, alias_label));
     }
     entities.sort_by(|a, b| {
         (a.0.first_offset, &a.0.canonical).cmp(&(b.0.first_offset, &b.0.canonical))
     });
     let mut resolved: Vec<Option<ResolvedMention>> = vec![None; mentions.len()];
-    for (e, (s, ms)) in entities.iter().enumerate() {
+    for (e, (s, ms, alias_label)) in entities.iter().enumerate() {
         for &i in ms {
             resolved[i] = Some(ResolvedMention {
                 entity: e,
                 canonical: s.canonical.clone(),
                 label: s.label,
                 id: s.id.clone(),
+                alias_label: *alias_label,
             });
         }
     }
     Grouping {
         mentions: resolved.into_iter().flatten().collect(),
-        summary: entities.into_iter().map(|(s, _)| s).collect(),
+        summary: entities.into_iter().map(|(s, _, _)| s).collect(),
     }
 }
 

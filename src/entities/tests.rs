@@ -333,3 +333,13 @@ fn alias_files() {
         Some("Q458")
     );
 }
+
+#[test]
+fn alias_table_label_replaces_the_recognizers() {
+    let m = ms(&[("Huawei", Per), ("Huawei", Per), ("Pang", Per)]);
+    let g = group(&m, &Aliases::builtin());
+    let labels: Vec<Option<Label>> = g.mentions.iter().map(|m| m.alias_label).collect();
+    assert_eq!(labels, [Some(Org), Some(Org), None]);
+    assert_eq!(g.summary[0].label, Org);
+    assert_eq!(g.summary[0].id.as_deref(), Some("Q160120"));
+}

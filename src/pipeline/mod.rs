@@ -6,6 +6,8 @@
 
 mod models;
 
+#[cfg(feature = "transformer")]
+pub use models::write_accurate_files;
 pub use models::{NerModel, load_recognizer};
 
 use crate::entities::{Aliases, EntitySummary, Mention, group};
@@ -346,6 +348,9 @@ impl Pipeline {
         for (e, m) in entities.iter_mut().zip(grouping.mentions) {
             e.canonical = m.canonical;
             e.id = m.id;
+            if let Some(l) = m.alias_label {
+                e.label = l;
+            }
         }
         let topics = self
             .topics

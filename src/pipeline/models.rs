@@ -122,6 +122,24 @@ fn load_accurate() -> Result<Box<dyn Recognizer>> {
     Ok(Box::new(model.with_name("accurate")))
 }
 
+/// Writes the embedded accurate model's files (`config.json`, `labels.json`, `tokenizer.json`,
+/// `model.gguf`) into `dir`, for tools that read a model directory (the rust-bert export).
+#[cfg(feature = "transformer")]
+pub fn write_accurate_files(dir: &std::path::Path) -> Result<()> {
+    use anyhow::Context;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for (name, bytes) in [
+        ("config.json", accurate_files::CONFIG.as_bytes()),
+        ("labels.json", accurate_files::LABELS.as_bytes()),
+        ("tokenizer.json", accurate_files::TOKENIZER),
+        ("model.gguf", accurate_files::WEIGHTS),
+    ] {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).with_context(|| format!("cannot write {}", p.display()))?;
+    }
+    Ok(())
+}
+
 #[cfg(not(feature = "transformer"))]
 fn load_accurate() -> Result<Box<dyn Recognizer>> {
     bail!(

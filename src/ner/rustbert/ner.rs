@@ -6,7 +6,8 @@
 //! directory. The input side is ontleed's own, shared with the candle backend: words are
 //! tokenized one by one with `tokenizer.json`, sequences are built by
 //! [`crate::ner::transformer::window::segments`] (FLERT context, overlapping windows for long
-//! sentences), and each word is labelled at its first piece. rust-bert's
+//! sentences), each word is labelled at its first piece, and mentions of one name in a document
+//! get one label (`harmonize_labels`), all as in the candle backend. rust-bert's
 //! `TokenClassificationModel::predict` is not used for tagging because
 //! - it takes raw strings and re-tokenizes them, while the pipeline hands the recognizer words
 //!   from its own tokenizer (a word's pieces could differ: rust_tokenizers normalizes with NFKC,
@@ -37,8 +38,8 @@ use tokenizers::Tokenizer;
 use super::export::{self, RB_WEIGHTS_FILE};
 use crate::ner::transformer::convert::{CONFIG_FILE, TOKENIZER_FILE};
 use crate::ner::transformer::ner::{
-    LABELS_FILE, Settings, Specials, is_model_dir, read_labels, read_settings, repair_iob2,
-    word_pieces,
+    LABELS_FILE, Settings, Specials, harmonize_labels, is_model_dir, read_labels, read_settings,
+    repair_iob2, word_pieces,
 };
 use crate::ner::transformer::window::{self, Layout, Segment, WordPieces};
 use crate::ner::{Recognizer, Tag, TokenTag};
@@ -63,6 +64,9 @@ pub struct RustBertNer {
     specials: Specials,
     labels: Vec<Tag>,
     device: Device,
+    /// Whether mentions of the same name in a document get one label, as in the candle backend
+    /// (`harmonize_labels`; on by default).
+    pub harmonize: bool,
 }
 
 impl std::fmt::Debug for RustBertNer {
@@ -166,6 +170,7 @@ impl RustBertNer {
             specials,
             labels,
             device,
+            harmonize: true,
         })
     }
 
@@ -307,6 +312,11 @@ impl RustBertNer {
         }
         for s in out.iter_mut().flatten() {
             repair_iob2(s);
+        }
+        if self.harmonize {
+            for (doc, tags) in docs.iter().zip(out.iter_mut()) {
+                harmonize_labels(doc, tags);
+            }
         }
         Ok(out)
     }
