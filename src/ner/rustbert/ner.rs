@@ -38,16 +38,11 @@ use tokenizers::Tokenizer;
 use super::export::{self, RB_WEIGHTS_FILE};
 use crate::ner::transformer::convert::{CONFIG_FILE, TOKENIZER_FILE};
 use crate::ner::transformer::ner::{
-    LABELS_FILE, Settings, Specials, harmonize_labels, is_model_dir, read_labels, read_settings,
-    repair_iob2, word_pieces,
+    LABELS_FILE, Settings, Specials, is_model_dir, read_labels, read_settings, tag_batched,
+    word_pieces,
 };
-use crate::ner::transformer::window::{self, Layout, Segment, WordPieces};
+use crate::ner::transformer::window::{Layout, Segment, WordPieces};
 use crate::ner::{Recognizer, Tag, TokenTag};
-
-/// Padded tokens per batch (as the candle backend).
-const BATCH_TOKENS: usize = 4096;
-/// Most sequences per batch (as the candle backend).
-const BATCH_SEQUENCES: usize = 64;
 
 struct Model {
     // Owns the weights the model's tensors point into.
@@ -259,66 +254,9 @@ impl RustBertNer {
 
     /// Tags several documents given as word pieces (batched like the candle backend).
     pub fn tag_documents(&self, docs: &[Vec<WordPieces>]) -> Result<Vec<Vec<Vec<TokenTag>>>> {
-        let unset = TokenTag {
-            tag: Tag::O,
-            score: 0.0,
-        };
-        let mut out: Vec<Vec<Vec<TokenTag>>> = docs
-            .iter()
-            .map(|d| d.iter().map(|s| vec![unset; s.len()]).collect())
-            .collect();
-        let layout = self.layout();
-        let segments: Vec<(usize, Segment)> = docs
-            .iter()
-            .enumerate()
-            .flat_map(|(d, doc)| {
-                window::segments(doc, &layout)
-                    .into_iter()
-                    .map(move |s| (d, s))
-            })
-            .collect();
-        let mut order: Vec<usize> = (0..segments.len()).collect();
-        order.sort_by_key(|&i| segments[i].1.ids.len());
-        let mut start = 0;
-        while start < order.len() {
-            let len = |k: usize| segments[order[k]].1.ids.len();
-            let first = len(start);
-            let mut end = start + 1;
-            while end < order.len()
-                && end - start < BATCH_SEQUENCES
-                && (end + 1 - start) * len(end) <= BATCH_TOKENS
-                && len(end) <= first + first / 4 + 8
-            {
-                end += 1;
-            }
-            let batch: Vec<&(usize, Segment)> =
-                order[start..end].iter().map(|&i| &segments[i]).collect();
-            let segs: Vec<&Segment> = batch.iter().map(|(_, s)| s).collect();
-            let logits = self.logits(&segs)?;
-            let mut row = logits.iter();
-            for (d, seg) in batch {
-                for &(w, _) in &seg.targets {
-                    let Some(l) = row.next() else {
-                        bail!("internal error: fewer outputs than labelled words");
-                    };
-                    let (best, score) = best_softmax(l);
-                    out[*d][seg.sentence][w] = TokenTag {
-                        tag: self.labels.get(best).copied().unwrap_or(Tag::O),
-                        score,
-                    };
-                }
-            }
-            start = end;
-        }
-        for s in out.iter_mut().flatten() {
-            repair_iob2(s);
-        }
-        if self.harmonize {
-            for (doc, tags) in docs.iter().zip(out.iter_mut()) {
-                harmonize_labels(doc, tags);
-            }
-        }
-        Ok(out)
+        tag_batched(docs, &self.layout(), &self.labels, self.harmonize, |segs| {
+            Ok(self.logits(segs)?.iter().map(|l| softmax(l)).collect())
+        })
     }
 
     /// Tags one document; fails only on an internal (libtorch) error.
@@ -330,15 +268,12 @@ impl RustBertNer {
 }
 
 /// Arg-max of `logits` and its softmax probability.
-fn best_softmax(logits: &[f32]) -> (usize, f32) {
+/// Label probabilities of one row of logits.
+fn softmax(logits: &[f32]) -> Vec<f32> {
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let sum: f32 = logits.iter().map(|&v| (v - max).exp()).sum();
-    let (best, v) =
-        logits.iter().enumerate().fold(
-            (0, f32::NEG_INFINITY),
-            |a, (i, &v)| if v > a.1 { (i, v) } else { a },
-        );
-    (best, (v - max).exp() / sum)
+    let exp: Vec<f32> = logits.iter().map(|&v| (v - max).exp()).collect();
+    let sum: f32 = exp.iter().sum();
+    exp.into_iter().map(|e| e / sum).collect()
 }
 
 impl Recognizer for RustBertNer {
@@ -375,10 +310,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn softmax_of_the_best_logit() {
-        let (i, p) = best_softmax(&[0.0, 2.0, 1.0]);
-        assert_eq!(i, 1);
+    fn softmax_of_logits() {
+        let p = softmax(&[0.0, 2.0, 1.0]);
         let e = [(-2f32).exp(), 1.0, (-1f32).exp()];
-        assert!((p - 1.0 / e.iter().sum::<f32>()).abs() < 1e-6);
+        let sum: f32 = e.iter().sum();
+        for (got, want) in p.iter().zip(e) {
+            assert!((got - want / sum).abs() < 1e-6);
+        }
     }
 }

@@ -248,77 +248,99 @@ impl Tagger {
     /// Tags several documents given as word pieces; sequences of all of them are batched
     /// together (context never crosses a document).
     pub fn tag_documents(&self, docs: &[Vec<WordPieces>]) -> Result<Vec<Vec<Vec<TokenTag>>>> {
-        let unset = TokenTag {
-            tag: Tag::O,
-            score: 0.0,
-        };
-        let mut out: Vec<Vec<Vec<TokenTag>>> = docs
-            .iter()
-            .map(|d| d.iter().map(|s| vec![unset; s.len()]).collect())
-            .collect();
-        let layout = self.layout();
-        let segments: Vec<(usize, Segment)> = docs
-            .iter()
-            .enumerate()
-            .flat_map(|(d, doc)| {
-                window::segments(doc, &layout)
-                    .into_iter()
-                    .map(move |s| (d, s))
-            })
-            .collect();
-        let mut order: Vec<usize> = (0..segments.len()).collect();
-        order.sort_by_key(|&i| segments[i].1.ids.len());
-        let mut start = 0;
-        while start < order.len() {
-            // Lengths ascend, so the last segment of a batch sets its padded width; a batch
-            // stops before padding would add more than about a quarter to its shortest member.
-            let len = |k: usize| segments[order[k]].1.ids.len();
-            let first = len(start);
-            let mut end = start + 1;
-            while end < order.len()
-                && end - start < BATCH_SEQUENCES
-                && (end + 1 - start) * len(end) <= BATCH_TOKENS
-                && len(end) <= first + first / 4 + 8
-            {
-                end += 1;
-            }
-            let batch: Vec<&(usize, Segment)> =
-                order[start..end].iter().map(|&i| &segments[i]).collect();
-            let segs: Vec<&Segment> = batch.iter().map(|(_, s)| s).collect();
-            let inputs = Inputs::new(&segs, self.specials.pad, &self.device)?;
-            let logits = self.model.forward_t(&inputs, None)?;
-            let probs = candle_nn::ops::softmax_last_dim(&logits)?.to_vec2::<f32>()?;
-            let mut row = probs.iter();
-            for (d, seg) in batch {
-                for &(w, _) in &seg.targets {
-                    let Some(p) = row.next() else {
-                        bail!("internal error: fewer outputs than labelled words");
-                    };
-                    let (best, score) =
-                        p.iter()
-                            .enumerate()
-                            .fold(
-                                (0, f32::NEG_INFINITY),
-                                |a, (i, &v)| if v > a.1 { (i, v) } else { a },
-                            );
-                    out[*d][seg.sentence][w] = TokenTag {
-                        tag: self.model.labels.get(best).copied().unwrap_or(Tag::O),
-                        score,
-                    };
-                }
-            }
-            start = end;
-        }
-        for s in out.iter_mut().flatten() {
-            repair_iob2(s);
-        }
-        if self.harmonize {
-            for (doc, tags) in docs.iter().zip(out.iter_mut()) {
-                harmonize_labels(doc, tags);
-            }
-        }
-        Ok(out)
+        tag_batched(
+            docs,
+            &self.layout(),
+            &self.model.labels,
+            self.harmonize,
+            |segs| {
+                let inputs = Inputs::new(segs, self.specials.pad, &self.device)?;
+                let logits = self.model.forward_t(&inputs, None)?;
+                Ok(candle_nn::ops::softmax_last_dim(&logits)?.to_vec2::<f32>()?)
+            },
+        )
     }
+}
+
+/// Tags documents given as word pieces, whatever runs the model (candle here, libtorch in the
+/// rust-bert backend): builds the sequences of `layout`, batches them by length, gets from
+/// `probs` one row of label probabilities per labelled word of a batch (in segment order), takes
+/// each word's most probable label, repairs IOB2, and with `harmonize` gives each name one label
+/// per document ([`harmonize_labels`]).
+pub fn tag_batched(
+    docs: &[Vec<WordPieces>],
+    layout: &Layout,
+    labels: &[Tag],
+    harmonize: bool,
+    mut probs: impl FnMut(&[&Segment]) -> Result<Vec<Vec<f32>>>,
+) -> Result<Vec<Vec<Vec<TokenTag>>>> {
+    let unset = TokenTag {
+        tag: Tag::O,
+        score: 0.0,
+    };
+    let mut out: Vec<Vec<Vec<TokenTag>>> = docs
+        .iter()
+        .map(|d| d.iter().map(|s| vec![unset; s.len()]).collect())
+        .collect();
+    let segments: Vec<(usize, Segment)> = docs
+        .iter()
+        .enumerate()
+        .flat_map(|(d, doc)| {
+            window::segments(doc, layout)
+                .into_iter()
+                .map(move |s| (d, s))
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..segments.len()).collect();
+    order.sort_by_key(|&i| segments[i].1.ids.len());
+    let mut start = 0;
+    while start < order.len() {
+        // Lengths ascend, so the last segment of a batch sets its padded width; a batch stops
+        // before padding would add more than about a quarter to its shortest member.
+        let len = |k: usize| segments[order[k]].1.ids.len();
+        let first = len(start);
+        let mut end = start + 1;
+        while end < order.len()
+            && end - start < BATCH_SEQUENCES
+            && (end + 1 - start) * len(end) <= BATCH_TOKENS
+            && len(end) <= first + first / 4 + 8
+        {
+            end += 1;
+        }
+        let batch: Vec<&(usize, Segment)> =
+            order[start..end].iter().map(|&i| &segments[i]).collect();
+        let segs: Vec<&Segment> = batch.iter().map(|(_, s)| s).collect();
+        let rows = probs(&segs)?;
+        let mut row = rows.iter();
+        for (d, seg) in batch {
+            for &(w, _) in &seg.targets {
+                let Some(p) = row.next() else {
+                    bail!("internal error: fewer outputs than labelled words");
+                };
+                let (best, score) =
+                    p.iter()
+                        .enumerate()
+                        .fold(
+                            (0, f32::NEG_INFINITY),
+                            |a, (i, &v)| if v > a.1 { (i, v) } else { a },
+                        );
+                out[*d][seg.sentence][w] = TokenTag {
+                    tag: labels.get(best).copied().unwrap_or(Tag::O),
+                    score,
+                };
+            }
+        }
+        start = end;
+    }
+    for s in out.iter_mut().flatten() {
+        repair_iob2(s);
+    }
+    if harmonize {
+        for (doc, tags) in docs.iter().zip(out.iter_mut()) {
+            harmonize_labels(doc, tags);
+        }
+    }
+    Ok(out)
 }
 
 /// Gives every mention of the same name in a document one label: the label with the largest
