@@ -38,8 +38,8 @@ use tokenizers::Tokenizer;
 use super::export::{self, RB_WEIGHTS_FILE};
 use crate::ner::transformer::convert::{CONFIG_FILE, TOKENIZER_FILE};
 use crate::ner::transformer::ner::{
-    LABELS_FILE, Settings, Specials, is_model_dir, read_labels, read_settings, tag_batched,
-    word_pieces,
+    LABELS_FILE, Settings, Specials, doc_pieces, is_model_dir, layout_of, read_labels,
+    read_settings, tag_batched,
 };
 use crate::ner::transformer::window::{Layout, Segment, WordPieces};
 use crate::ner::{Recognizer, Tag, TokenTag};
@@ -182,32 +182,12 @@ impl RustBertNer {
 
     /// The layout of input sequences (the candle backend's).
     pub fn layout(&self) -> Layout {
-        Layout {
-            bos: self.specials.bos,
-            eos: self.specials.eos,
-            max_len: self.settings.max_len,
-            context_sentences: self.settings.context_sentences,
-        }
+        layout_of(&self.specials, &self.settings)
     }
 
     /// Word pieces of every word of a document (`tokenizer.json`, word by word).
     pub fn doc_pieces(&self, sentences: &[Vec<&str>]) -> Result<Vec<WordPieces>> {
-        let mut cache: HashMap<&str, Vec<u32>> = HashMap::new();
-        sentences
-            .iter()
-            .map(|s| {
-                s.iter()
-                    .map(|&w| {
-                        if let Some(p) = cache.get(w) {
-                            return Ok(p.clone());
-                        }
-                        let p = word_pieces(&self.tokenizer, w, self.specials.unk)?;
-                        cache.insert(w, p.clone());
-                        Ok(p)
-                    })
-                    .collect()
-            })
-            .collect()
+        doc_pieces(&self.tokenizer, self.specials.unk, sentences)
     }
 
     /// Logits `[labels]` of each labelled piece of `segments` (one batch), in segment order.

@@ -202,35 +202,50 @@ pub struct Tagger {
     pub harmonize: bool,
 }
 
+/// The layout of a model's input sequences.
+pub fn layout_of(specials: &Specials, settings: &Settings) -> Layout {
+    Layout {
+        bos: specials.bos,
+        eos: specials.eos,
+        max_len: settings.max_len,
+        context_sentences: settings.context_sentences,
+    }
+}
+
+/// Word pieces of every word of a document (`tokenizer` word by word, `unk` for a word without
+/// pieces), with a per-call cache.
+pub fn doc_pieces(
+    tokenizer: &Tokenizer,
+    unk: u32,
+    sentences: &[Vec<&str>],
+) -> Result<Vec<WordPieces>> {
+    let mut cache: HashMap<&str, Vec<u32>> = HashMap::new();
+    sentences
+        .iter()
+        .map(|s| {
+            s.iter()
+                .map(|&w| {
+                    if let Some(p) = cache.get(w) {
+                        return Ok(p.clone());
+                    }
+                    let p = word_pieces(tokenizer, w, unk)?;
+                    cache.insert(w, p.clone());
+                    Ok(p)
+                })
+                .collect()
+        })
+        .collect()
+}
+
 impl Tagger {
     /// The layout of input sequences.
     pub fn layout(&self) -> Layout {
-        Layout {
-            bos: self.specials.bos,
-            eos: self.specials.eos,
-            max_len: self.settings.max_len,
-            context_sentences: self.settings.context_sentences,
-        }
+        layout_of(&self.specials, &self.settings)
     }
 
     /// Word pieces of every word of a document, with a per-call cache.
     pub fn doc_pieces(&self, sentences: &[Vec<&str>]) -> Result<Vec<WordPieces>> {
-        let mut cache: HashMap<&str, Vec<u32>> = HashMap::new();
-        sentences
-            .iter()
-            .map(|s| {
-                s.iter()
-                    .map(|&w| {
-                        if let Some(p) = cache.get(w) {
-                            return Ok(p.clone());
-                        }
-                        let p = word_pieces(&self.tokenizer, w, self.specials.unk)?;
-                        cache.insert(w, p.clone());
-                        Ok(p)
-                    })
-                    .collect()
-            })
-            .collect()
+        doc_pieces(&self.tokenizer, self.specials.unk, sentences)
     }
 
     /// Tags one document; fails only on an internal (candle) error.
