@@ -39,7 +39,7 @@ use super::export::{self, RB_WEIGHTS_FILE};
 use crate::ner::transformer::convert::{CONFIG_FILE, TOKENIZER_FILE};
 use crate::ner::transformer::ner::{
     LABELS_FILE, Settings, Specials, doc_pieces, is_model_dir, layout_of, read_labels,
-    read_settings, tag_batched,
+    read_settings, tag_batched, untagged,
 };
 use crate::ner::transformer::window::{Layout, Segment, WordPieces};
 use crate::ner::{Recognizer, Tag, TokenTag};
@@ -268,18 +268,7 @@ impl Recognizer for RustBertNer {
             Ok(tags) => tags,
             Err(e) => {
                 eprintln!("ontleed: rust-bert NER failed on a document: {e:#}");
-                sentences
-                    .iter()
-                    .map(|s| {
-                        vec![
-                            TokenTag {
-                                tag: Tag::O,
-                                score: 0.0
-                            };
-                            s.len()
-                        ]
-                    })
-                    .collect()
+                untagged(sentences)
             }
         }
     }

@@ -358,6 +358,15 @@ pub fn tag_batched(
     Ok(out)
 }
 
+/// Every word `O` with score 0: what a backend returns for a document it failed on.
+pub fn untagged(sentences: &[Vec<&str>]) -> Vec<Vec<TokenTag>> {
+    let o = TokenTag {
+        tag: Tag::O,
+        score: 0.0,
+    };
+    sentences.iter().map(|s| vec![o; s.len()]).collect()
+}
+
 /// Gives every mention of the same name in a document one label: the label with the largest
 /// summed confidence over its mentions. A sentence-level tagger sometimes types a name
 /// differently across an article ("Huawei" ORG in most sentences, PER in one); the article as a
@@ -543,18 +552,7 @@ impl Recognizer for TransformerNer {
             Ok(tags) => tags,
             Err(e) => {
                 eprintln!("ontleed: transformer NER failed on a document: {e:#}");
-                sentences
-                    .iter()
-                    .map(|s| {
-                        vec![
-                            TokenTag {
-                                tag: Tag::O,
-                                score: 0.0
-                            };
-                            s.len()
-                        ]
-                    })
-                    .collect()
+                untagged(sentences)
             }
         }
     }
