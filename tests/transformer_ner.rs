@@ -485,3 +485,70 @@ fn bench_inference() {
         pieces as f64 / secs
     );
 }
+
+#[test]
+fn quantized_model_keeps_weights_and_tags() {
+    use ontleed::ner::transformer::files::{QUANT_WEIGHTS_FILE, quantize_dir};
+    use ontleed::ner::transformer::ner::read_weights;
+    if base().is_none() {
+        return;
+    }
+    let _guard = serial();
+    let data = Data::new(16);
+    let model = cli_model(&data);
+    let q8 = data.dir.path().join("q8");
+    ontleed()
+        .args(["quantize", "--ner-model"])
+        .arg(&model)
+        .arg("--out")
+        .arg(&q8)
+        .assert()
+        .success();
+    assert!(q8.join(QUANT_WEIGHTS_FILE).is_file());
+    assert!(!q8.join("model.safetensors").exists());
+    assert!(quantize_dir(&model, &model, candle_core::quantized::GgmlDType::Q8_0).is_err());
+
+    // Same tensors; Q8_0 rounds each weight to within half a step of its block's scale.
+    let cpu = candle_core::Device::Cpu;
+    let a = read_weights(&model, &cpu).unwrap();
+    let b = read_weights(&q8, &cpu).unwrap();
+    let mut names_a: Vec<&String> = a.keys().collect();
+    let mut names_b: Vec<&String> = b.keys().collect();
+    names_a.sort();
+    names_b.sort();
+    assert_eq!(names_a, names_b);
+    for (name, t) in &a {
+        let u = &b[name];
+        assert_eq!(t.dims(), u.dims(), "{name}");
+        let max = t
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        let diff = (t - u).unwrap().abs().unwrap().max_all().unwrap();
+        let diff = diff.to_scalar::<f32>().unwrap();
+        assert!(diff <= max / 127.0 + 1e-6, "{name}: {diff} vs max {max}");
+    }
+
+    // Tags on the dev file: (nearly) the same.
+    let tag = |dir: &Path| {
+        let out = ontleed()
+            .args(["tag", "--format", "conll", "--ner-model"])
+            .arg(dir)
+            .arg(data.dir.path().join("dev.conll"))
+            .assert()
+            .success();
+        String::from_utf8(out.get_output().stdout.clone()).unwrap()
+    };
+    let (ta, tb) = (tag(&model), tag(&q8));
+    let lines: Vec<(&str, &str)> = ta.lines().zip(tb.lines()).collect();
+    assert_eq!(ta.lines().count(), tb.lines().count());
+    let same = lines.iter().filter(|(x, y)| x == y).count();
+    assert!(
+        same * 10 >= lines.len() * 9,
+        "{same} of {} lines agree",
+        lines.len()
+    );
+}
