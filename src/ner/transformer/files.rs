@@ -6,8 +6,9 @@
 //!   layer) quantized to Q8_0 blocks (32 int8 values and one f16 scale: 8.5 bits a weight), the
 //!   rest in f32 (what `ontleed quantize` writes, and what `models/accurate/` ships).
 //!
-//! Quantized matrices stay quantized in memory and run through candle's quantized matmul
-//! (activations are quantized to 8-bit blocks on the fly).
+//! Quantized matrices are expanded to f32 when a model is loaded: candle's quantized matmul was
+//! slower than its f32 matmul on every shape of this model (see `models/accurate/README.md`), so
+//! the format saves disk and binary size, not compute.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -21,7 +22,7 @@ use candle_core::{DType, Device, Tensor};
 use serde::Deserialize;
 
 use super::convert::{CONFIG_FILE, TOKENIZER_FILE, WEIGHTS_FILE};
-use super::model::{QuantWeights, quantize_matrices};
+use super::model::quantize_matrices;
 use super::ner::{LABELS_FILE, Settings};
 use crate::ner::Tag;
 
@@ -130,47 +131,34 @@ impl ModelFiles<'_> {
         parse_settings(&self.config, &self.name_of(CONFIG_FILE))
     }
 
-    /// The weights: f32 tensors, and the matrices kept quantized (empty for safetensors).
-    pub fn load_weights(&self, device: &Device) -> Result<(HashMap<String, Tensor>, QuantWeights)> {
+    /// Every weight as an f32 tensor (quantized matrices dequantized).
+    pub fn load_f32(&self, device: &Device) -> Result<HashMap<String, Tensor>> {
         let origin = self.name_of(self.format.file_name());
         match self.format {
             WeightsFormat::Safetensors => {
                 let tensors = candle_core::safetensors::load_buffer(&self.weights, device)
                     .with_context(|| format!("cannot load {origin}"))?;
-                let tensors = tensors
+                tensors
                     .into_iter()
                     .map(|(k, t)| Ok((k, t.to_dtype(DType::F32)?)))
-                    .collect::<Result<_>>()?;
-                Ok((tensors, QuantWeights::new()))
+                    .collect()
             }
             WeightsFormat::Gguf => {
                 let mut r = Cursor::new(self.weights.as_ref());
                 let content = gguf_file::Content::read(&mut r)
                     .with_context(|| format!("{origin} is not a GGUF file"))?;
-                let mut tensors = HashMap::new();
-                let mut quant = QuantWeights::new();
-                for name in content.tensor_infos.keys() {
-                    let q = content
-                        .tensor(&mut r, name, device)
-                        .with_context(|| format!("cannot read tensor {name} of {origin}"))?;
-                    if matches!(q.dtype(), GgmlDType::F32 | GgmlDType::F16 | GgmlDType::BF16) {
-                        tensors.insert(name.clone(), q.dequantize(device)?);
-                    } else {
-                        quant.insert(name.clone(), Arc::new(q));
-                    }
-                }
-                Ok((tensors, quant))
+                content
+                    .tensor_infos
+                    .keys()
+                    .map(|name| {
+                        let q = content
+                            .tensor(&mut r, name, device)
+                            .with_context(|| format!("cannot read tensor {name} of {origin}"))?;
+                        Ok((name.clone(), q.dequantize(device)?))
+                    })
+                    .collect()
             }
         }
-    }
-
-    /// Every weight as an f32 tensor (quantized matrices dequantized).
-    pub fn load_f32(&self, device: &Device) -> Result<HashMap<String, Tensor>> {
-        let (mut tensors, quant) = self.load_weights(device)?;
-        for (name, q) in quant {
-            tensors.insert(name, q.dequantize(device)?);
-        }
-        Ok(tensors)
     }
 }
 
