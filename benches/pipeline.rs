@@ -9,6 +9,8 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ontleed::language::LanguageDetector;
 use ontleed::pipeline::{NerModel, Pipeline, load_recognizer};
+#[cfg(feature = "transformer")]
+use ontleed::pipeline::{NerPrecision, load_recognizer_with};
 use ontleed::text::Document;
 use ontleed::topics::{Taxonomy, TopicTagger};
 use std::hint::black_box;
@@ -65,15 +67,19 @@ fn stages(c: &mut Criterion) {
 
     #[cfg(feature = "transformer")]
     {
-        let accurate = load_recognizer(&NerModel::Accurate).expect("accurate model");
         g.sample_size(10);
-        g.bench_function("accurate NER model alone", |b| {
-            b.iter(|| {
-                for w in &words {
-                    black_box(accurate.tag_document(black_box(w)));
-                }
-            })
-        });
+        // int8 (the default where the CPU has AVX-512 VNNI) and f32, in the same run.
+        for (label, precision) in [("int8", NerPrecision::Int8), ("f32", NerPrecision::F32)] {
+            let accurate =
+                load_recognizer_with(&NerModel::Accurate, precision).expect("accurate model");
+            g.bench_function(format!("accurate NER model alone, {label}"), |b| {
+                b.iter(|| {
+                    for w in &words {
+                        black_box(accurate.tag_document(black_box(w)));
+                    }
+                })
+            });
+        }
     }
 
     for model in models() {

@@ -3,7 +3,7 @@
 
 use super::{EXIT_BAD_LINES, EXIT_OK, EXIT_STRICT, open_output};
 use crate::io::{FieldNames, Item, Reader, Source, error_record, write_record};
-use crate::pipeline::{NerModel, Pipeline};
+use crate::pipeline::{NerModel, NerPrecision, Pipeline};
 use crate::topics::Taxonomy;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -33,6 +33,9 @@ pub struct AnnotateArgs {
     /// path of a model file or directory.
     #[arg(long, default_value = NerModel::default_name())]
     ner_model: NerModel,
+    /// Arithmetic of a transformer model: int8 (where the CPU has AVX-512 VNNI, else f32) or f32.
+    #[arg(long, value_enum, default_value = "int8")]
+    ner_precision: NerPrecision,
     /// Runtime of a transformer NER model: candle, or rust-bert (libtorch; needs the rust-bert feature).
     #[arg(long, value_enum, default_value = "candle")]
     ner_backend: super::export::NerBackend,
@@ -69,6 +72,7 @@ const CHUNK_BYTES: usize = 32 << 20;
 pub(super) fn run(args: AnnotateArgs) -> Result<i32> {
     let mut builder = Pipeline::builder()
         .ner_model(args.ner_model.clone())
+        .ner_precision(args.ner_precision)
         .languages(args.languages.clone());
     if let Some(r) = super::export::recognizer(args.ner_backend, &args.ner_model)? {
         builder = builder.recognizer(r);

@@ -8,7 +8,7 @@ mod models;
 
 #[cfg(feature = "transformer")]
 pub use models::write_accurate_files;
-pub use models::{NerModel, load_recognizer};
+pub use models::{NerModel, NerPrecision, load_recognizer, load_recognizer_with};
 
 use crate::entities::{Aliases, EntitySummary, Mention, group};
 use crate::io::Article;
@@ -153,6 +153,7 @@ pub struct Annotation {
 /// Builds a [`Pipeline`], validating its options once.
 pub struct PipelineBuilder {
     ner: NerModel,
+    precision: NerPrecision,
     recognizer: Option<Box<dyn Recognizer>>,
     taxonomy: Option<Taxonomy>,
     aliases: Option<Aliases>,
@@ -163,6 +164,7 @@ impl Default for PipelineBuilder {
     fn default() -> Self {
         Self {
             ner: NerModel::default(),
+            precision: NerPrecision::default(),
             recognizer: None,
             taxonomy: None,
             aliases: None,
@@ -175,6 +177,12 @@ impl PipelineBuilder {
     /// Chooses the NER model.
     pub fn ner_model(mut self, model: NerModel) -> Self {
         self.ner = model;
+        self
+    }
+
+    /// Chooses the arithmetic of a transformer model (default: int8 where the CPU can).
+    pub fn ner_precision(mut self, precision: NerPrecision) -> Self {
+        self.precision = precision;
         self
     }
 
@@ -216,7 +224,7 @@ impl PipelineBuilder {
         }
         let ner = match self.recognizer {
             Some(r) => r,
-            None => load_recognizer(&self.ner)?,
+            None => load_recognizer_with(&self.ner, self.precision)?,
         };
         let taxonomy = self.taxonomy.unwrap_or_else(Taxonomy::builtin);
         Ok(Pipeline {

@@ -204,7 +204,7 @@ impl RustBertNer {
                 seq - s.ids.len(),
             ));
             mask.extend((0..seq).map(|j| i64::from(j < s.ids.len())));
-            positions.extend(s.targets.iter().map(|&(_, p)| (row * seq + p) as i64));
+            positions.extend(s.targets.iter().map(|t| (row * seq + t.pos) as i64));
         }
         let shape = [segments.len() as i64, seq as i64];
         let ids = Tensor::from_slice(&ids).reshape(shape).to(self.device);

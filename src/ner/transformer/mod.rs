@@ -10,6 +10,7 @@
 pub mod charsmap;
 pub mod convert;
 pub mod files;
+pub mod int8;
 pub mod model;
 pub mod ner;
 pub mod ops;

@@ -17,6 +17,7 @@ use serde::Deserialize;
 use tokenizers::Tokenizer;
 
 use super::convert::{CONFIG_FILE, TOKENIZER_FILE, WEIGHTS_FILE, build_tokenizer, mappings};
+use super::int8::Int8Linear;
 use super::ops::{self, Dropout};
 use super::q4file::{self, Header, Q4File};
 
@@ -199,6 +200,8 @@ pub enum Dense {
         /// `[out]` bias.
         bias: Tensor,
     },
+    /// Int8 weight for inference with AVX-512 VNNI ([`int8`]); no backward pass.
+    Int8(Arc<Int8Linear>),
 }
 
 impl Dense {
@@ -220,6 +223,36 @@ impl Dense {
             None => Ok(Self::F32(candle_nn::linear(inp, out, w.vb.clone())?)),
         }
     }
+
+    /// The same layer with an int8 weight, where the CPU and the shape allow it
+    /// ([`Int8Linear::new`]); `None` otherwise.
+    pub fn to_int8(&self) -> Result<Option<Self>> {
+        let Self::F32(l) = self else {
+            return Ok(None);
+        };
+        let Some(bias) = l.bias() else {
+            return Ok(None);
+        };
+        let (n, k) = l.weight().dims2()?;
+        let w = l
+            .weight()
+            .to_dtype(DType::F32)?
+            .flatten_all()?
+            .to_vec1::<f32>()?;
+        let b = bias.to_dtype(DType::F32)?.to_vec1::<f32>()?;
+        Ok(Int8Linear::new(&w, &b, n, k).map(|q| Self::Int8(Arc::new(q))))
+    }
+
+    /// Replaces an f32 weight by an int8 one where [`Self::to_int8`] can; whether it did.
+    fn use_int8(&mut self) -> Result<bool> {
+        match self.to_int8()? {
+            Some(q) => {
+                *self = q;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
 }
 
 impl Module for Dense {
@@ -235,6 +268,7 @@ impl Module for Dense {
             }
             Self::F32(l) => l.forward(x),
             Self::Quant { weight, bias } => weight.forward(x)?.broadcast_add(bias),
+            Self::Int8(l) => x.contiguous()?.apply_op1_no_bwd(l.as_ref()),
         }
     }
 }
@@ -557,6 +591,27 @@ impl BertModel {
             x = layer.forward_t(&x, &mask, d.as_deref_mut())?;
         }
         Ok(x)
+    }
+
+    /// Switches the encoder's linear layers to int8 weights ([`super::int8`]) for inference,
+    /// where this CPU has AVX-512 VNNI; the f32 weights are dropped. Returns how many layers
+    /// were switched (0 elsewhere). There is no way back, and no training afterwards.
+    pub fn use_int8(&mut self) -> Result<usize> {
+        let mut n = 0;
+        for l in &mut self.layers {
+            let a = &mut l.attention;
+            for d in [
+                &mut a.self_attention.query,
+                &mut a.self_attention.key,
+                &mut a.self_attention.value,
+                &mut a.output.dense,
+                &mut l.intermediate.dense,
+                &mut l.output.dense,
+            ] {
+                n += usize::from(d.use_int8()?);
+            }
+        }
+        Ok(n)
     }
 }
 

@@ -58,6 +58,10 @@ pub struct Settings {
     pub max_len: usize,
     /// Neighbouring sentences of the same document used as context on each side.
     pub context_sentences: usize,
+    /// Consecutive sentences of a document share a sequence ([`window`]); absent in models
+    /// trained before it existed.
+    #[serde(default)]
+    pub pack_sentences: bool,
 }
 
 /// The encoder with a linear tagging head.
@@ -94,7 +98,7 @@ impl Inputs {
             ids.extend(s.ids.iter().copied());
             ids.extend(std::iter::repeat_n(pad, seq - s.ids.len()));
             mask.extend((0..seq).map(|j| if j < s.ids.len() { 1f32 } else { 0f32 }));
-            positions.extend(s.targets.iter().map(|&(_, p)| (row * seq + p) as u32));
+            positions.extend(s.targets.iter().map(|t| (row * seq + t.pos) as u32));
         }
         let shape = (segments.len(), seq);
         let n = positions.len();
@@ -209,6 +213,7 @@ pub fn layout_of(specials: &Specials, settings: &Settings) -> Layout {
         eos: specials.eos,
         max_len: settings.max_len,
         context_sentences: settings.context_sentences,
+        pack_sentences: settings.pack_sentences,
     }
 }
 
@@ -328,7 +333,7 @@ pub fn tag_batched(
         let rows = probs(&segs)?;
         let mut row = rows.iter();
         for (d, seg) in batch {
-            for &(w, _) in &seg.targets {
+            for t in &seg.targets {
                 let Some(p) = row.next() else {
                     bail!("internal error: fewer outputs than labelled words");
                 };
@@ -339,7 +344,7 @@ pub fn tag_batched(
                             (0, f32::NEG_INFINITY),
                             |a, (i, &v)| if v > a.1 { (i, v) } else { a },
                         );
-                out[*d][seg.sentence][w] = TokenTag {
+                out[*d][t.sentence][t.word] = TokenTag {
                     tag: labels.get(best).copied().unwrap_or(Tag::O),
                     score,
                 };
@@ -518,6 +523,13 @@ impl TransformerNer {
                 harmonize: true,
             },
         })
+    }
+
+    /// Switches the encoder to int8 linear layers where this CPU has AVX-512 VNNI
+    /// ([`super::int8`]); unchanged elsewhere. For inference only.
+    pub fn with_int8(mut self) -> Result<Self> {
+        self.tagger.model.bert.use_int8()?;
+        Ok(self)
     }
 
     /// Wraps a tagger (for instance the model being trained).

@@ -99,6 +99,8 @@ pub struct TrainOptions {
     pub max_len: usize,
     /// Neighbouring sentences used as context on each side.
     pub context_sentences: usize,
+    /// Pack consecutive sentences into one sequence (see [`super::window`]).
+    pub pack_sentences: bool,
     /// Total updates (the learning-rate schedule is laid out over these).
     pub max_steps: Option<usize>,
     /// Stop (with a checkpoint) once this many updates are done, without changing the schedule.
@@ -142,6 +144,7 @@ impl TrainOptions {
             seed: 42,
             max_len: 256,
             context_sentences: 0,
+            pack_sentences: false,
             max_steps: None,
             stop_after_steps: None,
             time_limit: None,
@@ -171,6 +174,8 @@ struct RunConfig {
     seed: u64,
     max_len: usize,
     context_sentences: usize,
+    #[serde(default)]
+    pack_sentences: bool,
     max_steps: Option<usize>,
     vocab: VocabMode,
     vocab_from: Vec<String>,
@@ -192,6 +197,7 @@ impl RunConfig {
             seed: o.seed,
             max_len: o.max_len,
             context_sentences: o.context_sentences,
+            pack_sentences: o.pack_sentences,
             max_steps: o.max_steps,
             vocab: o.vocab,
             vocab_from: o.vocab_from.iter().map(s).collect(),
@@ -205,7 +211,7 @@ impl RunConfig {
     fn differences(&self, other: &Self) -> Vec<&'static str> {
         let a = serde_json::to_value(self).unwrap_or_default();
         let b = serde_json::to_value(other).unwrap_or_default();
-        const FIELDS: [&str; 15] = [
+        const FIELDS: [&str; 16] = [
             "train",
             "dev",
             "epochs",
@@ -215,6 +221,7 @@ impl RunConfig {
             "seed",
             "max_len",
             "context_sentences",
+            "pack_sentences",
             "max_steps",
             "vocab",
             "vocab_from",
@@ -610,6 +617,7 @@ fn from_base(
     let settings = Settings {
         max_len: o.max_len,
         context_sentences: o.context_sentences,
+        pack_sentences: o.pack_sentences,
     };
     Ok((tensors, tokenizer, ner_config(&base_json, rows, settings)?))
 }
@@ -624,7 +632,7 @@ fn build_examples(docs: &[Doc], tagger: &Tagger) -> Result<Vec<Example>> {
             let labels = segment
                 .targets
                 .iter()
-                .map(|&(w, _)| doc[segment.sentence].tags[w].index() as u32)
+                .map(|t| doc[t.sentence].tags[t.word].index() as u32)
                 .collect();
             out.push(Example { segment, labels });
         }
@@ -719,6 +727,7 @@ pub fn train(o: &TrainOptions) -> Result<TrainReport> {
         let settings = Settings {
             max_len: o.max_len,
             context_sentences: o.context_sentences,
+            pack_sentences: o.pack_sentences,
         };
         (tensors, tokenizer, config_json, settings, None, None)
     };

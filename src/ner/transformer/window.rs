@@ -1,11 +1,17 @@
 //! Building encoder inputs from a document's word pieces: one sequence per sentence with
-//! FLERT-style document context, or overlapping windows for sentences longer than the model's
-//! input.
+//! FLERT-style document context, consecutive sentences packed into one sequence, or
+//! overlapping windows for sentences longer than the model's input.
 //!
 //! A sentence that fits becomes `<s> [left context] sentence [right context] </s>`, where the
 //! context is the pieces of up to N neighbouring sentences of the same document on each side
 //! (the nearest pieces first), filling the room left under `max_len` about equally on both
 //! sides (Schweter & Akbik 2020, "FLERT"). Context pieces are attended to but never labelled.
+//!
+//! Packed (`pack_sentences`): consecutive sentences of a document share one sequence
+//! `<s> s1 s2 … </s>` as long as they fit, and all their words are labelled. Each word then sees
+//! its neighbouring sentences as context at no extra cost per word (a FLERT-style context costs
+//! the context pieces again for every sentence); sentences at a sequence's edge see context on
+//! one side only. Packing replaces `context_sentences`.
 //!
 //! A sentence that does not fit is cut into windows of whole words, each at most `max_len`
 //! pieces with `<s>` and `</s>`, consecutive windows overlapping by about half a window. Every
@@ -27,6 +33,8 @@ pub struct Layout {
     pub max_len: usize,
     /// Neighbouring sentences used as context on each side.
     pub context_sentences: usize,
+    /// Consecutive sentences share a sequence (and `context_sentences` is not used).
+    pub pack_sentences: bool,
 }
 
 impl Layout {
@@ -36,16 +44,24 @@ impl Layout {
     }
 }
 
-/// One encoder input, built around a sentence or a window of one.
+/// One encoder input, built around a sentence, a window of one, or packed sentences.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Segment {
-    /// Index of the sentence in the document.
-    pub sentence: usize,
     /// Token ids, `<s>` … `</s>`.
     pub ids: Vec<u32>,
-    /// The words this segment labels: `(word index in the sentence, position in `ids` of the
-    /// word's first piece)`.
-    pub targets: Vec<(usize, usize)>,
+    /// The words this segment labels, in order.
+    pub targets: Vec<Target>,
+}
+
+/// A word labelled by a segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target {
+    /// Index of the sentence in the document.
+    pub sentence: usize,
+    /// Index of the word in its sentence.
+    pub word: usize,
+    /// Position in the segment's `ids` of the word's first piece.
+    pub pos: usize,
 }
 
 /// The segments of a whole document, in sentence order. Every word of every sentence is the
@@ -56,14 +72,36 @@ pub fn segments(doc: &[WordPieces], layout: &Layout) -> Vec<Segment> {
     // Words cut to what fits in one sequence.
     let cut = |w: &Vec<u32>| -> usize { w.len().min(budget) };
     let mut out = Vec::new();
+    // Packing: the sequence being filled.
+    let mut open: Option<Segment> = None;
     for (s, words) in doc.iter().enumerate() {
         if words.is_empty() {
             continue;
         }
         let total: usize = words.iter().map(cut).sum();
-        if total <= budget {
+        if total <= budget && layout.pack_sentences {
+            if open
+                .as_ref()
+                .is_some_and(|o| o.ids.len() - 1 + total > budget)
+            {
+                out.extend(open.take().map(|o| close(o, layout)));
+            }
+            let seg = open.get_or_insert_with(|| Segment {
+                ids: vec![layout.bos],
+                targets: Vec::new(),
+            });
+            for (i, w) in words.iter().enumerate() {
+                seg.targets.push(Target {
+                    sentence: s,
+                    word: i,
+                    pos: seg.ids.len(),
+                });
+                seg.ids.extend_from_slice(&w[..cut(w)]);
+            }
+        } else if total <= budget {
             out.push(with_context(doc, s, total, layout));
         } else {
+            out.extend(open.take().map(|o| close(o, layout)));
             let lens: Vec<usize> = words.iter().map(cut).collect();
             let windows = windows(&lens, budget);
             let owner = owners(&windows, words.len());
@@ -73,22 +111,29 @@ pub fn segments(doc: &[WordPieces], layout: &Layout) -> Vec<Segment> {
                 let mut targets = Vec::new();
                 for i in w.clone() {
                     if owner[i] == k {
-                        targets.push((i, ids.len()));
+                        targets.push(Target {
+                            sentence: s,
+                            word: i,
+                            pos: ids.len(),
+                        });
                     }
                     ids.extend_from_slice(&words[i][..lens[i]]);
                 }
                 ids.push(layout.eos);
                 if !targets.is_empty() {
-                    out.push(Segment {
-                        sentence: s,
-                        ids,
-                        targets,
-                    });
+                    out.push(Segment { ids, targets });
                 }
             }
         }
     }
+    out.extend(open.take().map(|o| close(o, layout)));
     out
+}
+
+/// A packed segment with its `</s>`.
+fn close(mut seg: Segment, layout: &Layout) -> Segment {
+    seg.ids.push(layout.eos);
+    seg
 }
 
 /// Sentence `s` (whose pieces number `total`, within budget) with context around it.
@@ -121,16 +166,16 @@ fn with_context(doc: &[WordPieces], s: usize, total: usize, layout: &Layout) -> 
     ids.extend_from_slice(&left[left.len() - l..]);
     let mut targets = Vec::with_capacity(doc[s].len());
     for (i, w) in doc[s].iter().enumerate() {
-        targets.push((i, ids.len()));
+        targets.push(Target {
+            sentence: s,
+            word: i,
+            pos: ids.len(),
+        });
         ids.extend_from_slice(cut(w, budget));
     }
     ids.extend_from_slice(&right[..r]);
     ids.push(layout.eos);
-    Segment {
-        sentence: s,
-        ids,
-        targets,
-    }
+    Segment { ids, targets }
 }
 
 /// Word ranges of overlapping windows of at most `budget` pieces over words of `lens` pieces
@@ -198,7 +243,20 @@ mod tests {
             eos: 2,
             max_len,
             context_sentences: context,
+            pack_sentences: false,
         }
+    }
+
+    fn packed(max_len: usize) -> Layout {
+        Layout {
+            pack_sentences: true,
+            ..layout(max_len, 0)
+        }
+    }
+
+    /// `(word, pos)` of each target.
+    fn words(seg: &Segment) -> Vec<(usize, usize)> {
+        seg.targets.iter().map(|t| (t.word, t.pos)).collect()
     }
 
     /// A sentence of `n` words; word i of sentence s has `1 + (i % k)` pieces numbered from
@@ -214,15 +272,16 @@ mod tests {
             assert!(s.ids.len() <= max_len, "{} > {max_len}", s.ids.len());
             assert_eq!(s.ids[0], 0);
             assert_eq!(*s.ids.last().unwrap(), 2);
-            for &(w, p) in &s.targets {
-                assert_eq!(s.ids[p], doc[s.sentence][w][0]);
+            for t in &s.targets {
+                assert_eq!(s.ids[t.pos], doc[t.sentence][t.word][0]);
             }
         }
         for (si, sent) in doc.iter().enumerate() {
             let mut seen: Vec<usize> = segs
                 .iter()
-                .filter(|s| s.sentence == si)
-                .flat_map(|s| s.targets.iter().map(|t| t.0))
+                .flat_map(|s| s.targets.iter())
+                .filter(|t| t.sentence == si)
+                .map(|t| t.word)
                 .collect();
             seen.sort_unstable();
             assert_eq!(seen, (0..sent.len()).collect::<Vec<_>>());
@@ -235,8 +294,8 @@ mod tests {
         let segs = segments(&doc, &layout(16, 0));
         assert_eq!(segs.len(), 2);
         assert_eq!(segs[0].ids, [0, 1000, 1010, 1011, 1020, 2]);
-        assert_eq!(segs[0].targets, [(0, 1), (1, 2), (2, 4)]);
-        assert_eq!(segs[1].sentence, 2);
+        assert_eq!(words(&segs[0]), [(0, 1), (1, 2), (2, 4)]);
+        assert_eq!(segs[1].targets[0].sentence, 2);
         check_cover(&doc, &segs, 16);
     }
 
@@ -254,7 +313,7 @@ mod tests {
             mid.ids,
             [0, 1010, 1020, 1030, 2000, 2010, 3000, 3010, 3020, 2]
         );
-        assert_eq!(mid.targets, [(0, 4), (1, 5)]);
+        assert_eq!(words(mid), [(0, 4), (1, 5)]);
         // The first sentence has no left context: all the room goes right.
         assert_eq!(segs[0].ids, [0, 1000, 1010, 1020, 1030, 2000, 2010, 2]);
         check_cover(&doc, &segs, 10);
@@ -264,10 +323,47 @@ mod tests {
     }
 
     #[test]
+    fn packing_fills_sequences_with_whole_sentences() {
+        let doc = vec![
+            sentence(1000, 3, 1),
+            sentence(2000, 2, 1),
+            vec![],
+            sentence(3000, 4, 1),
+            sentence(4000, 1, 1),
+        ];
+        // Budget 8: sentences 0 and 1 (5 pieces), then 3 and 4 (5 pieces).
+        let segs = segments(&doc, &packed(10));
+        assert_eq!(segs.len(), 2);
+        assert_eq!(segs[0].ids, [0, 1000, 1010, 1020, 2000, 2010, 2]);
+        assert_eq!(
+            segs[0]
+                .targets
+                .iter()
+                .map(|t| (t.sentence, t.word, t.pos))
+                .collect::<Vec<_>>(),
+            [(0, 0, 1), (0, 1, 2), (0, 2, 3), (1, 0, 4), (1, 1, 5)]
+        );
+        assert_eq!(segs[1].ids, [0, 3000, 3010, 3020, 3030, 4000, 2]);
+        check_cover(&doc, &segs, 10);
+        // A sentence too long for one sequence closes the open one and gets its windows.
+        let doc = vec![
+            sentence(1000, 2, 1),
+            sentence(2000, 30, 2),
+            sentence(3000, 2, 1),
+        ];
+        let segs = segments(&doc, &packed(10));
+        assert_eq!(segs[0].ids, [0, 1000, 1010, 2]);
+        assert_eq!(segs.last().unwrap().ids, [0, 3000, 3010, 2]);
+        check_cover(&doc, &segs, 10);
+    }
+
+    #[test]
     fn long_sentences_become_overlapping_windows() {
         for (n, max_len, k) in [(600, 64, 3), (50, 10, 4), (7, 3, 2), (300, 256, 1)] {
             let doc = vec![sentence(100, n, k), sentence(90_000, 3, 1)];
             let segs = segments(&doc, &layout(max_len, 2));
+            check_cover(&doc, &segs, max_len);
+            let segs = segments(&doc, &packed(max_len));
             check_cover(&doc, &segs, max_len);
         }
         let doc = vec![sentence(100, 600, 3)];
