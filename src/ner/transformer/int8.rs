@@ -50,6 +50,8 @@ pub struct Int8Linear {
     offset: Vec<i32>,
     /// Per output column.
     bias: Vec<f32>,
+    /// Whether the exact (erf) GELU is applied to the output.
+    gelu: bool,
 }
 
 impl Int8Linear {
@@ -57,7 +59,7 @@ impl Int8Linear {
     /// lacks AVX-512 VNNI or the shape does not suit the kernel (`n` a multiple of 64, `k` of
     /// 4).
     pub fn new(weight: &[f32], bias: &[f32], n: usize, k: usize) -> Option<Self> {
-        if !supported() || n == 0 || k == 0 || n % TILE != 0 || k % 4 != 0 {
+        if !supported() || n == 0 || k == 0 || !n.is_multiple_of(TILE) || !k.is_multiple_of(4) {
             return None;
         }
         if weight.len() != n * k || bias.len() != n {
@@ -100,7 +102,20 @@ impl Int8Linear {
             scale,
             offset,
             bias: bias.to_vec(),
+            gelu: false,
         }
+    }
+
+    /// The same layer followed by the exact GELU, `x · Φ(x)` (erf approximated as in
+    /// [`super::ops`], to about 1e-6).
+    pub fn with_gelu(mut self) -> Self {
+        self.gelu = true;
+        self
+    }
+
+    /// Whether the output goes through GELU.
+    pub fn has_gelu(&self) -> bool {
+        self.gelu
     }
 
     /// Output size.
@@ -196,7 +211,10 @@ impl Int8Linear {
                     let sw = _mm512_loadu_ps(self.scale.as_ptr().add(j));
                     let b = _mm512_loadu_ps(self.bias.as_ptr().add(j));
                     let y = _mm512_cvtepi32_ps(_mm512_sub_epi32(v, off));
-                    let y = _mm512_fmadd_ps(y, _mm512_mul_ps(sw, s), b);
+                    let mut y = _mm512_fmadd_ps(y, _mm512_mul_ps(sw, s), b);
+                    if self.gelu {
+                        y = super::simd::gelu512(y);
+                    }
                     _mm512_storeu_ps(out.as_mut_ptr().add((r + i) * self.n + j), y);
                 }
             }
@@ -204,20 +222,44 @@ impl Int8Linear {
     }
 }
 
-/// Quantizes each row of `k` values of `x` to `q + 128` with one scale per row.
+/// Quantizes each row of `k` values of `x` to `q + 128` with one scale per row (rounding to
+/// nearest, ties to even).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw")]
 unsafe fn quantize_rows(x: &[f32], k: usize, a: &mut [u8], sa: &mut [f32]) {
+    use std::arch::x86_64::*;
+    let simd = k - k % 16;
     for ((row, q), s) in x
         .chunks_exact(k)
         .zip(a.chunks_exact_mut(k))
         .zip(sa.iter_mut())
     {
-        let amax = row.iter().fold(0f32, |m, &v| m.max(v.abs()));
+        let mut m = _mm512_setzero_ps();
+        for c in row[..simd].chunks_exact(16) {
+            // SAFETY: 16 values.
+            m = _mm512_max_ps(m, _mm512_abs_ps(unsafe { _mm512_loadu_ps(c.as_ptr()) }));
+        }
+        let amax = row[simd..]
+            .iter()
+            .fold(_mm512_reduce_max_ps(m), |m, &v| m.max(v.abs()));
         let scale = if amax > 0.0 { amax / 127.0 } else { 1.0 };
         *s = scale;
         let inv = 1.0 / scale;
-        for (d, &v) in q.iter_mut().zip(row) {
+        let vinv = _mm512_set1_ps(inv);
+        let bias = _mm512_set1_epi32(128);
+        let (lo, hi) = (_mm512_set1_epi32(1), _mm512_set1_epi32(255));
+        for (d, c) in q[..simd]
+            .chunks_exact_mut(16)
+            .zip(row[..simd].chunks_exact(16))
+        {
+            // SAFETY: 16 values in, 16 bytes out.
+            unsafe {
+                let v = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(c.as_ptr()), vinv));
+                let v = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(v, bias), lo), hi);
+                _mm_storeu_si128(d.as_mut_ptr() as *mut __m128i, _mm512_cvtepi32_epi8(v));
+            }
+        }
+        for (d, &v) in q[simd..].iter_mut().zip(&row[simd..]) {
             *d = ((v * inv).round_ties_even().clamp(-127.0, 127.0) as i32 + 128) as u8;
         }
     }
@@ -293,6 +335,28 @@ mod tests {
             let err = rms(&mut got.iter().zip(&want).map(|(g, w)| g - w));
             let size = rms(&mut want.iter().copied());
             assert!(err < 0.02 * size, "{m}x{n}x{k}: rms error {err} of {size}");
+        }
+    }
+
+    #[test]
+    fn fused_gelu_matches_the_gelu_op() {
+        if !supported() {
+            return;
+        }
+        let (n, k) = (64, 8);
+        let w: Vec<f32> = (0..n * k)
+            .map(|i| if i % (k + 1) == 0 { 1.0 } else { 0.0 })
+            .collect();
+        let x: Vec<f32> = (0..k).map(|i| i as f32 - 4.0).collect();
+        let b: Vec<f32> = (0..n).map(|j| j as f32 * 0.125 - 4.0).collect();
+        let plain = Int8Linear::new(&w, &b, n, k).unwrap().forward_slice(&x);
+        let fused = Int8Linear::new(&w, &b, n, k)
+            .unwrap()
+            .with_gelu()
+            .forward_slice(&x);
+        for (p, f) in plain.iter().zip(&fused) {
+            let want = super::super::ops::gelu(*p);
+            assert!((f - want).abs() < 1e-5, "gelu({p}) = {want}, fused {f}");
         }
     }
 

@@ -16,6 +16,7 @@ pub mod ner;
 pub mod ops;
 pub mod optim;
 pub mod q4file;
+pub mod simd;
 pub mod train;
 pub mod vocab;
 pub mod window;

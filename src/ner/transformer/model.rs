@@ -20,6 +20,7 @@ use super::convert::{CONFIG_FILE, TOKENIZER_FILE, WEIGHTS_FILE, build_tokenizer,
 use super::int8::Int8Linear;
 use super::ops::{self, Dropout};
 use super::q4file::{self, Header, Q4File};
+use super::simd;
 
 /// The subset of a BERT `config.json` the encoder needs.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -80,7 +81,7 @@ impl Config {
             c.hidden_act
         );
         ensure!(
-            c.num_attention_heads > 0 && c.hidden_size % c.num_attention_heads == 0,
+            c.num_attention_heads > 0 && c.hidden_size.is_multiple_of(c.num_attention_heads),
             "{origin}: hidden_size {} is not divisible by {} heads",
             c.hidden_size,
             c.num_attention_heads
@@ -103,7 +104,7 @@ pub fn is_quantizable(name: &str, shape: &[usize], dtype: GgmlDType) -> bool {
         && (name.contains(".encoder.layer.")
             || name.starts_with("encoder.layer.")
             || name.ends_with("word_embeddings.weight"))
-        && shape[1] % dtype.block_size() == 0
+        && shape[1].is_multiple_of(dtype.block_size())
 }
 
 /// Quantizes the large matrices of `tensors` (see [`is_quantizable`]) to `dtype`; the other
@@ -225,8 +226,8 @@ impl Dense {
     }
 
     /// The same layer with an int8 weight, where the CPU and the shape allow it
-    /// ([`Int8Linear::new`]); `None` otherwise.
-    pub fn to_int8(&self) -> Result<Option<Self>> {
+    /// ([`Int8Linear::new`]), followed by GELU with `gelu`; `None` otherwise.
+    pub fn to_int8(&self, gelu: bool) -> Result<Option<Self>> {
         let Self::F32(l) = self else {
             return Ok(None);
         };
@@ -240,12 +241,14 @@ impl Dense {
             .flatten_all()?
             .to_vec1::<f32>()?;
         let b = bias.to_dtype(DType::F32)?.to_vec1::<f32>()?;
-        Ok(Int8Linear::new(&w, &b, n, k).map(|q| Self::Int8(Arc::new(q))))
+        Ok(Int8Linear::new(&w, &b, n, k)
+            .map(|q| if gelu { q.with_gelu() } else { q })
+            .map(|q| Self::Int8(Arc::new(q))))
     }
 
     /// Replaces an f32 weight by an int8 one where [`Self::to_int8`] can; whether it did.
-    fn use_int8(&mut self) -> Result<bool> {
-        match self.to_int8()? {
+    fn use_int8(&mut self, gelu: bool) -> Result<bool> {
+        match self.to_int8(gelu)? {
             Some(q) => {
                 *self = q;
                 Ok(true)
@@ -403,13 +406,21 @@ impl BertSelfAttention {
         let k = self.split_heads(&self.key.forward(x)?)?;
         let v = self.split_heads(&self.value.forward(x)?)?;
         let scale = 1.0 / (self.head_dim as f64).sqrt();
-        let scores = (q.matmul(&k.t()?)? * scale)?.broadcast_add(mask)?;
+        let raw = q.matmul(&k.t()?)?;
         let probs = match d {
             Some(d) => {
                 let p = d.attention;
+                let scores = (raw * scale)?.broadcast_add(mask)?;
                 d.apply(&ops::softmax(&scores)?, p)?
             }
-            None => candle_nn::ops::softmax_last_dim(&scores)?,
+            // Inference on AVX-512: one fused pass.
+            None if raw.device().is_cpu() && super::int8::supported() => raw.apply_op2_no_bwd(
+                &mask.contiguous()?,
+                &simd::MaskedSoftmax {
+                    scale: scale as f32,
+                },
+            )?,
+            None => candle_nn::ops::softmax_last_dim(&(raw * scale)?.broadcast_add(mask)?)?,
         };
         let ctx = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, s, h))?;
         Ok(ctx)
@@ -502,7 +513,10 @@ impl BertIntermediate {
     /// `gelu_erf(dense(x))`, with the fused GELU of [`ops::gelu_erf`] (differentiable; on the
     /// CPU a rational erf accurate to 1e-6, much faster than libm's).
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        ops::gelu_erf(&self.dense.forward(x)?)
+        match &self.dense {
+            Dense::Int8(l) if l.has_gelu() => Ok(self.dense.forward(x)?),
+            d => ops::gelu_erf(&d.forward(x)?),
+        }
     }
 }
 
@@ -605,11 +619,12 @@ impl BertModel {
                 &mut a.self_attention.key,
                 &mut a.self_attention.value,
                 &mut a.output.dense,
-                &mut l.intermediate.dense,
                 &mut l.output.dense,
             ] {
-                n += usize::from(d.use_int8()?);
+                n += usize::from(d.use_int8(false)?);
             }
+            // The intermediate projection with GELU fused into it.
+            n += usize::from(l.intermediate.dense.use_int8(true)?);
         }
         Ok(n)
     }
@@ -757,7 +772,7 @@ impl E5Encoder {
 /// A Q4_0 [`QTensor`] of `shape` from the file's raw blocks (same layout as ggml's `block_q4_0`).
 fn q4_tensor(bytes: &[u8], shape: &[usize], device: &Device) -> Result<QTensor> {
     ensure!(
-        bytes.len() % q4file::Q4_BLOCK_BYTES == 0,
+        bytes.len().is_multiple_of(q4file::Q4_BLOCK_BYTES),
         "{} bytes is not a whole number of Q4_0 blocks",
         bytes.len()
     );

@@ -316,14 +316,15 @@ pub fn tag_batched(
     let mut start = 0;
     while start < order.len() {
         // Lengths ascend, so the last segment of a batch sets its padded width; a batch stops
-        // before padding would add more than about a quarter to its shortest member.
+        // before padding would add more than about a sixteenth to its shortest member (the
+        // int8 matrix products cost the same per row in a batch of any size).
         let len = |k: usize| segments[order[k]].1.ids.len();
         let first = len(start);
         let mut end = start + 1;
         while end < order.len()
             && end - start < BATCH_SEQUENCES
             && (end + 1 - start) * len(end) <= BATCH_TOKENS
-            && len(end) <= first + first / 4 + 8
+            && len(end) <= first + first / 16 + 1
         {
             end += 1;
         }

@@ -308,7 +308,7 @@ fn fast_erf(x: f32) -> f32 {
     p / q
 }
 
-fn gelu(x: f32) -> f32 {
+pub(super) fn gelu(x: f32) -> f32 {
     (fast_erf(x * std::f32::consts::FRAC_1_SQRT_2) + 1.0) * 0.5 * x
 }
 

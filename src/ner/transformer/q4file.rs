@@ -199,9 +199,9 @@ impl Q4File {
         ensure!(
             header.hidden > 0
                 && header.heads > 0
-                && header.hidden % header.heads == 0
-                && header.hidden % Q4_BLOCK == 0
-                && header.intermediate % Q4_BLOCK == 0,
+                && header.hidden.is_multiple_of(header.heads)
+                && header.hidden.is_multiple_of(Q4_BLOCK)
+                && header.intermediate.is_multiple_of(Q4_BLOCK),
             "inconsistent sizes in header: {header:?}"
         );
 
@@ -292,7 +292,7 @@ impl Q4File {
                 DType::F32 => elements * 4,
                 DType::Q4_0 => {
                     ensure!(
-                        elements % Q4_BLOCK == 0,
+                        elements.is_multiple_of(Q4_BLOCK),
                         "tensor {name}: {elements} elements is not a whole number of Q4_0 blocks"
                     );
                     elements / Q4_BLOCK * Q4_BLOCK_BYTES
