@@ -6,7 +6,7 @@
 # article per CoNLL document for ontleed. Needs Debian's frog + frogdata
 # (apt-get install -y frog frogdata) and GNU time.
 #
-# Usage: scripts/bench-vs-frog.sh [NER_MODEL...]   (default: fast)
+# Usage: scripts/bench-vs-frog.sh [NER_MODEL[:PRECISION]...]   (default: fast; e.g. accurate accurate:f32 fast)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=${SHARED:-../shared}/data/conll2002-nl
@@ -48,7 +48,7 @@ measure() { # label, command...
   local label=$1; shift
   /usr/bin/time -f "%e %M" -o "$out/time.txt" "$@" > /dev/null 2> "$out/stderr.txt" || { cat "$out/stderr.txt"; exit 1; }
   read -r secs kb < "$out/time.txt"
-  printf '%-40s %8.2f s  %7.0f MB peak RSS\n' "$label" "$secs" "$(echo "$kb/1024" | bc -l)"
+  printf '%-60s %8.2f s  %7.0f MB peak RSS\n' "$label" "$secs" "$(echo "$kb/1024" | bc -l)"
   echo "$secs"  > "$out/last.txt"
 }
 if command -v frog > /dev/null; then
@@ -58,9 +58,13 @@ else
   echo "frog is not installed (apt-get install -y frog frogdata): skipping it"
   frog_s=""
 fi
-for m in "${models[@]}"; do
-  measure "ontleed annotate --ner-model $m" "$bin" annotate -q --ner-model "$m" "$out/news.jsonl"
+for spec in "${models[@]}"; do
+  # MODEL or MODEL:PRECISION (accurate:f32 runs the transformer without the int8 kernels).
+  m=${spec%%:*}
+  flags=(--ner-model "$m")
+  [ "$spec" != "$m" ] && flags+=(--ner-precision "${spec#*:}")
+  measure "ontleed annotate ${flags[*]}" "$bin" annotate -q "${flags[@]}" "$out/news.jsonl"
   s=$(cat "$out/last.txt")
-  [ -n "$frog_s" ] && printf '%-40s %8.1fx faster than Frog\n' "" "$(echo "$frog_s/$s" | bc -l)"
+  [ -n "$frog_s" ] && printf '%-60s %8.1fx faster than Frog\n' "" "$(echo "$frog_s/$s" | bc -l)"
 done
 measure "ontleed annotate --threads 1 (fast)" "$bin" annotate -q --threads 1 --ner-model fast "$out/news.jsonl"
