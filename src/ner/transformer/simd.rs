@@ -112,6 +112,15 @@ impl CustomOp2 for MaskedSoftmax {
     }
 }
 
+/// The lanes of the 16 values from `j` that lie below `k`.
+#[cfg(target_arch = "x86_64")]
+fn lanes_from(j: usize, k: usize) -> std::arch::x86_64::__mmask16 {
+    match k - j {
+        n if n >= 16 => 0xffff,
+        n => (1u16 << n) - 1,
+    }
+}
+
 /// One row of [`MaskedSoftmax`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
@@ -123,8 +132,7 @@ unsafe fn softmax_row(x: &[f32], mask: &[f32], scale: f32, out: &mut [f32]) {
     let mut vmax = _mm512_set1_ps(f32::NEG_INFINITY);
     let mut j = 0;
     while j < k {
-        let n = (k - j).min(16);
-        let lanes: __mmask16 = if n == 16 { 0xffff } else { (1u16 << n) - 1 };
+        let lanes = lanes_from(j, k);
         // SAFETY: the masked loads and stores touch only j..j + n.
         unsafe {
             let v = _mm512_maskz_loadu_ps(lanes, x.as_ptr().add(j));
@@ -140,8 +148,7 @@ unsafe fn softmax_row(x: &[f32], mask: &[f32], scale: f32, out: &mut [f32]) {
     let mut vsum = _mm512_setzero_ps();
     j = 0;
     while j < k {
-        let n = (k - j).min(16);
-        let lanes: __mmask16 = if n == 16 { 0xffff } else { (1u16 << n) - 1 };
+        let lanes = lanes_from(j, k);
         // SAFETY: as above.
         unsafe {
             let y = _mm512_maskz_loadu_ps(lanes, out.as_ptr().add(j));
@@ -155,8 +162,7 @@ unsafe fn softmax_row(x: &[f32], mask: &[f32], scale: f32, out: &mut [f32]) {
     // Pass 3: normalise.
     j = 0;
     while j < k {
-        let n = (k - j).min(16);
-        let lanes: __mmask16 = if n == 16 { 0xffff } else { (1u16 << n) - 1 };
+        let lanes = lanes_from(j, k);
         // SAFETY: as above.
         unsafe {
             let e = _mm512_maskz_loadu_ps(lanes, out.as_ptr().add(j));
