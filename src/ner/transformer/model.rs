@@ -413,8 +413,8 @@ impl BertSelfAttention {
                 let scores = (raw * scale)?.broadcast_add(mask)?;
                 d.apply(&ops::softmax(&scores)?, p)?
             }
-            // Inference on AVX-512: one fused pass.
-            None if raw.device().is_cpu() && super::int8::supported() => raw.apply_op2_no_bwd(
+            // Inference on AVX-512 or AVX2: one fused pass.
+            None if raw.device().is_cpu() && simd::softmax_supported() => raw.apply_op2_no_bwd(
                 &mask.contiguous()?,
                 &simd::MaskedSoftmax {
                     scale: scale as f32,

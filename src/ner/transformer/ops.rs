@@ -294,19 +294,29 @@ struct Gelu;
 fn fast_erf(x: f32) -> f32 {
     let x = x.clamp(-4.0, 4.0);
     let x2 = x * x;
-    let mut p = x2 * -2.726_142_3e-10 + 2.770_681_4e-8;
-    p = x2 * p - 2.101_024e-6;
-    p = x2 * p - 5.692_506_4e-5;
-    p = x2 * p - 7.349_906_3e-4;
-    p = x2 * p - 2.954_6e-3;
-    p = x2 * p - 1.609_603_3e-2;
-    p *= x;
-    let mut q = x2 * -1.456_607_2e-5 - 2.133_740_6e-4;
-    q = x2 * q - 1.682_827e-3;
-    q = x2 * q - 7.373_329e-3;
-    q = x2 * q - 1.426_474e-2;
+    let p = ERF_P[1..].iter().fold(ERF_P[0], |p, &k| x2 * p + k) * x;
+    let q = ERF_Q[1..].iter().fold(ERF_Q[0], |q, &k| x2 * q + k);
     p / q
 }
+
+/// Coefficients of [`fast_erf`]: numerator (odd powers, highest first) and denominator (even
+/// powers, highest first). The SIMD GELU of [`super::simd`] uses the same.
+pub(super) const ERF_P: [f32; 7] = [
+    -2.726_142_3e-10,
+    2.770_681_4e-8,
+    -2.101_024e-6,
+    -5.692_506_4e-5,
+    -7.349_906_3e-4,
+    -2.954_6e-3,
+    -1.609_603_3e-2,
+];
+pub(super) const ERF_Q: [f32; 5] = [
+    -1.456_607_2e-5,
+    -2.133_740_6e-4,
+    -1.682_827e-3,
+    -7.373_329e-3,
+    -1.426_474e-2,
+];
 
 pub(super) fn gelu(x: f32) -> f32 {
     (fast_erf(x * std::f32::consts::FRAC_1_SQRT_2) + 1.0) * 0.5 * x
