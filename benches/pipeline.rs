@@ -68,7 +68,7 @@ fn stages(c: &mut Criterion) {
     #[cfg(feature = "transformer")]
     {
         g.sample_size(10);
-        // int8 (the default where the CPU has AVX-512 VNNI) and f32, in the same run.
+        // int8 (the default where the CPU has AVX-512 VNNI or AVX2) and f32, in the same run.
         for (label, precision) in [("int8", NerPrecision::Int8), ("f32", NerPrecision::F32)] {
             let accurate =
                 load_recognizer_with(&NerModel::Accurate, precision).expect("accurate model");

@@ -256,7 +256,7 @@ fn annotate_writes_the_same_jsonl_with_both_backends() {
         );
         String::from_utf8(out.stdout).unwrap()
     };
-    // candle in f32, as rust-bert computes (int8, the default where the CPU has VNNI, differs
+    // candle in f32, as rust-bert computes (int8, the default where the CPU has VNNI or AVX2, differs
     // in the last digits of scores).
     let candle = run(&["--ner-precision", "f32"]);
     let rust_bert = run(&["--ner-backend", "rust-bert"]);

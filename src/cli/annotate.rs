@@ -33,7 +33,7 @@ pub struct AnnotateArgs {
     /// path of a model file or directory.
     #[arg(long, default_value = NerModel::default_name())]
     ner_model: NerModel,
-    /// Arithmetic of a transformer model: int8 (where the CPU has AVX-512 VNNI, else f32) or f32.
+    /// Arithmetic of a transformer model: int8 (where the CPU has AVX-512 VNNI or AVX2, else f32) or f32.
     #[arg(long, value_enum, default_value = "int8")]
     ner_precision: NerPrecision,
     /// Runtime of a transformer NER model: candle, or rust-bert (libtorch; needs the rust-bert feature).

@@ -288,7 +288,7 @@ pub struct EvalArgs {
     /// model path.
     #[arg(long, default_value = NerModel::default_name())]
     ner_model: NerModel,
-    /// Arithmetic of a transformer model: int8 (where the CPU has AVX-512 VNNI, else f32) or f32.
+    /// Arithmetic of a transformer model: int8 (where the CPU has AVX-512 VNNI or AVX2, else f32) or f32.
     #[arg(long, value_enum, default_value = "int8")]
     ner_precision: NerPrecision,
     /// Labelled CoNLL file(s).
@@ -323,7 +323,7 @@ pub struct TagArgs {
     /// model path.
     #[arg(long, default_value = NerModel::default_name())]
     ner_model: NerModel,
-    /// Arithmetic of a transformer model: int8 (where the CPU has AVX-512 VNNI, else f32) or f32.
+    /// Arithmetic of a transformer model: int8 (where the CPU has AVX-512 VNNI or AVX2, else f32) or f32.
     #[arg(long, value_enum, default_value = "int8")]
     ner_precision: NerPrecision,
     /// Pre-tokenized input (token in the first column, other columns ignored); '-' for stdin.

@@ -49,8 +49,8 @@ impl NerModel {
 /// not affected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum NerPrecision {
-    /// Int8 weights and activations where the CPU has AVX-512 VNNI (about twice as fast;
-    /// F1 in the model card), f32 elsewhere.
+    /// Int8 weights and activations where the CPU has AVX-512 VNNI or AVX2 (about twice as
+    /// fast; F1 in the model card), f32 elsewhere.
     #[default]
     Int8,
     /// f32 throughout: the numbers of training and of the rust-bert backend.
@@ -105,14 +105,16 @@ pub fn load_recognizer_with(
 }
 
 /// Whether `dir` holds a transformer model rather than a `model.bin`.
+#[cfg(feature = "transformer")]
 fn is_transformer_dir(dir: &std::path::Path) -> bool {
-    !dir.join("model.bin").exists()
-        && ["model.gguf", "model.safetensors"]
-            .iter()
-            .any(|f| dir.join(f).is_file())
-        && ["config.json", "tokenizer.json", "labels.json"]
-            .iter()
-            .all(|f| dir.join(f).is_file())
+    !dir.join("model.bin").exists() && crate::ner::transformer::files::is_model_dir(dir)
+}
+
+/// Without transformer support a directory with a `config.json` and no `model.bin` is taken
+/// for a transformer model, so that loading it says what is missing.
+#[cfg(not(feature = "transformer"))]
+fn is_transformer_dir(dir: &std::path::Path) -> bool {
+    !dir.join("model.bin").exists() && dir.join("config.json").is_file()
 }
 
 /// The accurate model's files (`models/accurate/`), compiled into the binary.

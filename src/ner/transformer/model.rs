@@ -201,7 +201,7 @@ pub enum Dense {
         /// `[out]` bias.
         bias: Tensor,
     },
-    /// Int8 weight for inference with AVX-512 VNNI ([`int8`]); no backward pass.
+    /// Int8 weight for inference with AVX-512 VNNI or AVX2 ([`int8`]); no backward pass.
     Int8(Arc<Int8Linear>),
 }
 
@@ -608,7 +608,7 @@ impl BertModel {
     }
 
     /// Switches the encoder's linear layers to int8 weights ([`super::int8`]) for inference,
-    /// where this CPU has AVX-512 VNNI; the f32 weights are dropped. Returns how many layers
+    /// where this CPU has AVX-512 VNNI or AVX2; the f32 weights are dropped. Returns how many layers
     /// were switched (0 elsewhere). There is no way back, and no training afterwards.
     pub fn use_int8(&mut self) -> Result<usize> {
         let mut n = 0;

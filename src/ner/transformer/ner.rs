@@ -580,7 +580,7 @@ impl TransformerNer {
         })
     }
 
-    /// Switches the encoder to int8 linear layers where this CPU has AVX-512 VNNI
+    /// Switches the encoder to int8 linear layers where this CPU has AVX-512 VNNI or AVX2
     /// ([`super::int8`]); unchanged elsewhere. For inference only.
     pub fn with_int8(mut self) -> Result<Self> {
         self.tagger.model.bert.use_int8()?;
