@@ -40,11 +40,6 @@ impl Kernel {
         }
     }
 
-    /// Inputs per group (`k` must be a multiple).
-    const fn group(self) -> usize {
-        4
-    }
-
     /// Largest weight magnitude (the weights are `round(w / scale)` in `−max..=max`).
     const fn weight_max(self) -> f32 {
         match self {
@@ -79,6 +74,10 @@ impl Kernel {
         })
     }
 }
+
+/// Inputs per group, both kernels (`k` must be a multiple): the 4 bytes one broadcast 32-bit
+/// lane holds.
+const GROUP: usize = 4;
 
 /// Rows per call of the VNNI kernel.
 const ROWS: usize = 6;
@@ -133,7 +132,7 @@ impl Int8Linear {
             || n == 0
             || k == 0
             || !n.is_multiple_of(kernel.tile())
-            || !k.is_multiple_of(kernel.group())
+            || !k.is_multiple_of(GROUP)
             || weight.len() != n * k
             || bias.len() != n
         {
@@ -148,8 +147,7 @@ impl Int8Linear {
         let mut q = vec![0i8; n * k];
         let max = kernel.weight_max();
         for (j, row) in weight.chunks_exact(k).enumerate() {
-            let amax = row.iter().fold(0f32, |a, &v| a.max(v.abs()));
-            let s = if amax > 0.0 { amax / max } else { 1.0 };
+            let s = row_scale(row.iter().fold(0f32, |a, &v| a.max(v.abs())), max);
             scale[j] = s;
             let mut sum = 0i32;
             for (d, &v) in q[j * k..(j + 1) * k].iter_mut().zip(row) {
@@ -160,18 +158,21 @@ impl Int8Linear {
             offset[j] = 128 * sum;
         }
         // Tile, group of inputs, column, input.
-        let (tile, group) = (kernel.tile(), kernel.group());
-        let order = (0..n / tile).flat_map(move |t| {
-            (0..k / group).flat_map(move |g| {
-                (0..tile)
-                    .flat_map(move |c| (0..group).map(move |i| (t * tile + c) * k + g * group + i))
-            })
-        });
+        let tile = kernel.tile();
+        let mut packed = Vec::with_capacity(n * k);
+        for t in 0..n / tile {
+            for g in 0..k / GROUP {
+                for c in 0..tile {
+                    let at = (t * tile + c) * k + g * GROUP;
+                    packed.extend_from_slice(&q[at..at + GROUP]);
+                }
+            }
+        }
         Self {
             n,
             k,
             kernel,
-            packed: order.map(|at| q[at]).collect(),
+            packed,
             scale,
             offset,
             bias: bias.to_vec(),
@@ -393,9 +394,10 @@ impl Int8Linear {
     }
 }
 
-/// One row's scale: its largest magnitude over 127 (1 for a row of zeros).
-fn row_scale(amax: f32) -> f32 {
-    if amax > 0.0 { amax / 127.0 } else { 1.0 }
+/// One row's scale: its largest magnitude over the largest quantized value `max` (1 for a row
+/// of zeros).
+fn row_scale(amax: f32, max: f32) -> f32 {
+    if amax > 0.0 { amax / max } else { 1.0 }
 }
 
 /// Quantizes each row of `k` values of `x` to `q + 128` with one scale per row (rounding to
@@ -418,7 +420,7 @@ unsafe fn quantize_rows_avx512(x: &[f32], k: usize, a: &mut [u8], sa: &mut [f32]
         let amax = row[simd..]
             .iter()
             .fold(_mm512_reduce_max_ps(m), |m, &v| m.max(v.abs()));
-        let scale = row_scale(amax);
+        let scale = row_scale(amax, 127.0);
         *s = scale;
         let inv = 1.0 / scale;
         let vinv = _mm512_set1_ps(inv);
@@ -468,7 +470,7 @@ unsafe fn quantize_rows_avx2(x: &[f32], k: usize, a: &mut [u8], sa: &mut [f32]) 
             .iter()
             .chain(&row[simd..])
             .fold(0f32, |m, &v| m.max(v.abs()));
-        let scale = row_scale(amax);
+        let scale = row_scale(amax, 127.0);
         *s = scale;
         let inv = 1.0 / scale;
         let vinv = _mm256_set1_ps(inv);
