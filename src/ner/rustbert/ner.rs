@@ -38,8 +38,8 @@ use tokenizers::Tokenizer;
 use super::export::{self, RB_WEIGHTS_FILE};
 use crate::ner::transformer::convert::{CONFIG_FILE, TOKENIZER_FILE};
 use crate::ner::transformer::ner::{
-    LABELS_FILE, Settings, Specials, doc_pieces, is_model_dir, layout_of, read_labels,
-    read_settings, tag_batched, untagged,
+    Decoding, LABELS_FILE, Settings, Specials, doc_pieces, is_model_dir, layout_of, read_labels,
+    read_settings, read_transitions, tag_batched, untagged,
 };
 use crate::ner::transformer::window::{Layout, Segment, WordPieces};
 use crate::ner::{Recognizer, Tag, TokenTag};
@@ -59,9 +59,9 @@ pub struct RustBertNer {
     specials: Specials,
     labels: Vec<Tag>,
     device: Device,
-    /// Whether mentions of the same name in a document get one label, as in the candle backend
-    /// (`harmonize_labels`; on by default).
-    pub harmonize: bool,
+    /// How label probabilities become tags, as in the candle backend (the model's tag-bigram
+    /// prior, one label per name and document).
+    pub decoding: Decoding,
 }
 
 impl std::fmt::Debug for RustBertNer {
@@ -138,6 +138,7 @@ impl RustBertNer {
         }
         let settings = read_settings(&config_path)?;
         let labels = read_labels(&dir.join(LABELS_FILE))?;
+        let transitions = read_transitions(&config_path, labels.len())?;
         ensure!(
             bc.id2label.as_ref().map(|m| m.len()) == Some(labels.len()),
             "{}: id2label does not match labels.json",
@@ -165,7 +166,10 @@ impl RustBertNer {
             specials,
             labels,
             device,
-            harmonize: true,
+            decoding: Decoding {
+                transitions,
+                harmonize: true,
+            },
         })
     }
 
@@ -234,7 +238,7 @@ impl RustBertNer {
 
     /// Tags several documents given as word pieces (batched like the candle backend).
     pub fn tag_documents(&self, docs: &[Vec<WordPieces>]) -> Result<Vec<Vec<Vec<TokenTag>>>> {
-        tag_batched(docs, &self.layout(), &self.labels, self.harmonize, |segs| {
+        tag_batched(docs, &self.layout(), &self.labels, &self.decoding, |segs| {
             Ok(self.logits(segs)?.iter().map(|l| softmax(l)).collect())
         })
     }

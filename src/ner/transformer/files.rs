@@ -23,7 +23,7 @@ use serde::Deserialize;
 
 use super::convert::{CONFIG_FILE, TOKENIZER_FILE, WEIGHTS_FILE};
 use super::model::quantize_matrices;
-use super::ner::{LABELS_FILE, Settings};
+use super::ner::{LABELS_FILE, Settings, Transitions};
 use crate::ner::Tag;
 
 /// File name of quantized weights in a model directory, used instead of [`WEIGHTS_FILE`].
@@ -131,6 +131,11 @@ impl ModelFiles<'_> {
         parse_settings(&self.config, &self.name_of(CONFIG_FILE))
     }
 
+    /// The tag-bigram prior of `config.json`, if it has one, checked against `n` labels.
+    pub fn transitions(&self, n: usize) -> Result<Option<Transitions>> {
+        parse_transitions(&self.config, &self.name_of(CONFIG_FILE), n)
+    }
+
     /// Every weight as an f32 tensor (quantized matrices dequantized).
     pub fn load_f32(&self, device: &Device) -> Result<HashMap<String, Tensor>> {
         let origin = self.name_of(self.format.file_name());
@@ -188,6 +193,46 @@ pub fn parse_settings(text: &str, origin: &str) -> Result<Settings> {
     w.ontleed.with_context(|| {
         format!("{origin} has no \"ontleed\" section (is it a token-classification model?)")
     })
+}
+
+/// Parses the tag-bigram prior (`ontleed.transitions`) of the text of a model's `config.json`
+/// with `n` labels; `None` when there is none.
+pub fn parse_transitions(text: &str, origin: &str, n: usize) -> Result<Option<Transitions>> {
+    #[derive(Deserialize)]
+    struct Section {
+        transitions: Option<Transitions>,
+    }
+    #[derive(Deserialize)]
+    struct Wrapper {
+        ontleed: Option<Section>,
+    }
+    let w: Wrapper =
+        serde_json::from_str(text).with_context(|| format!("{origin} is not a model config"))?;
+    let t = w.ontleed.and_then(|s| s.transitions);
+    if let Some(t) = &t {
+        t.check(n, origin)?;
+    }
+    Ok(t)
+}
+
+/// Writes `transitions` into the `ontleed` section of `dir/config.json` (replacing any there).
+pub fn write_transitions(dir: &Path, transitions: &Transitions) -> Result<()> {
+    let path = dir.join(CONFIG_FILE);
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let mut config: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a model config", path.display()))?;
+    let Some(section) = config
+        .get_mut("ontleed")
+        .and_then(serde_json::Value::as_object_mut)
+    else {
+        bail!("{} has no \"ontleed\" section", path.display());
+    };
+    section.insert("transitions".into(), serde_json::to_value(transitions)?);
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_string_pretty(&config)? + "\n")
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// What [`quantize_dir`] did.

@@ -9,6 +9,11 @@
 //! The vocabulary is trimmed to the pieces the training, development and `--vocab-from` data
 //! use ([`super::vocab`]) unless `--vocab full` or `--vocab frozen` is asked for.
 //!
+//! The base may also be a fine-tuned model directory (`OUT` of an earlier run, or a shipped model
+//! such as `models/accurate/`, Q8_0 matrices expanded to f32): training then continues from its
+//! encoder, head and tokenizer, with a fresh optimizer and learning-rate schedule, e.g. to adapt
+//! it to annotated text of one's own.
+//!
 //! `OUT/checkpoint/` is rewritten at each epoch end, every `--checkpoint-steps` updates and when
 //! a run stops early (`--stop-after-steps`, `--time-limit`). It is itself a loadable model
 //! directory (f32 weights) plus `optimizer.safetensors` (AdamW moments) and `state.json`
@@ -36,16 +41,16 @@ use tokenizers::Tokenizer;
 use super::convert::{CONFIG_FILE, TOKENIZER_FILE, WEIGHTS_FILE};
 use super::model::{Config, Weights};
 use super::ner::{
-    ENCODER_PREFIX, HEAD_PREFIX, Inputs, LABELS_FILE, Settings, Specials, Tagger, TokenClassifier,
-    read_labels, word_pieces,
+    Decoding, ENCODER_PREFIX, HEAD_PREFIX, Inputs, LABELS_FILE, Settings, Specials, Tagger,
+    TokenClassifier, Transitions, decode, read_labels, word_pieces,
 };
 use super::ops::{Dropout, DropoutState};
 use super::optim::{AdamW, AdamWConfig};
 use super::vocab;
 use super::window::{self, Layout, Segment, WordPieces};
-use crate::ner::Tag;
 use crate::ner::conll::{self, Doc};
 use crate::ner::eval::Scorer;
+use crate::ner::{Tag, TokenTag};
 
 /// Name of the checkpoint directory inside `OUT`.
 pub const CHECKPOINT_DIR: &str = "checkpoint";
@@ -77,7 +82,8 @@ pub enum VocabMode {
 #[derive(Debug, Clone)]
 pub struct TrainOptions {
     /// Base encoder directory (`config.json`, `model.safetensors`, `tokenizer.json`), as
-    /// written by [`super::convert::convert`]. Not read when resuming.
+    /// written by [`super::convert::convert`], or a fine-tuned model directory (with
+    /// `labels.json`) whose training continues. Not read when resuming.
     pub base: PathBuf,
     /// Training files (CoNLL).
     pub train: Vec<PathBuf>,
@@ -130,6 +136,15 @@ pub struct TrainOptions {
 }
 
 impl TrainOptions {
+    /// The sequence layout these options train with.
+    fn settings(&self) -> Settings {
+        Settings {
+            max_len: self.max_len,
+            context_sentences: self.context_sentences,
+            pack_sentences: self.pack_sentences,
+        }
+    }
+
     /// Options with the reference recipe's defaults.
     pub fn new(base: PathBuf, train: Vec<PathBuf>, dev: PathBuf, out: PathBuf) -> Self {
         Self {
@@ -289,6 +304,8 @@ pub struct TrainReport {
     pub best: Option<DevScore>,
     /// conlleval report of the last development scoring in this call.
     pub dev_report: Option<String>,
+    /// The tag-bigram prior fitted for the model in `OUT` when training finished.
+    pub transitions: Option<TransitionFit>,
     /// Rows of the word-embedding table.
     pub vocab_size: usize,
     /// Trained parameters.
@@ -428,7 +445,7 @@ impl Run {
                 specials,
                 device: device.clone(),
                 // Dev F1 during training is the model's own, sentence by sentence.
-                harmonize: false,
+                decoding: Decoding::default(),
             },
             vars,
             all,
@@ -518,6 +535,48 @@ fn ner_config(
     );
     obj.insert("ontleed".into(), serde_json::to_value(settings)?);
     Ok(c)
+}
+
+/// Initial weights from a fine-tuned model directory (`ontleed train`'s output, or a shipped
+/// model such as `models/accurate/`, in either weights format): its tokenizer, encoder and head
+/// as they are, so training continues from it (with a fresh optimizer and schedule). Only the
+/// sequence layout of the config is replaced by this run's.
+fn from_model(o: &TrainOptions) -> Result<(HashMap<String, Tensor>, Tokenizer, serde_json::Value)> {
+    let files = super::files::ModelFiles::read(&o.base)?;
+    ensure!(
+        files.labels()? == iob2_labels(),
+        "{} has other labels than the 9 IOB2 tags training uses",
+        files.name_of(LABELS_FILE)
+    );
+    let config = Config::load(&o.base.join(CONFIG_FILE))?;
+    ensure!(
+        o.max_len >= 3 && o.max_len <= config.max_position_embeddings,
+        "--max-len {} is outside 3..={} (the model's positions)",
+        o.max_len,
+        config.max_position_embeddings
+    );
+    let config_json: serde_json::Value = serde_json::from_str(&files.config)
+        .with_context(|| format!("cannot parse {}", files.name_of(CONFIG_FILE)))?;
+    let tokenizer = Tokenizer::from_bytes(files.tokenizer.as_ref())
+        .map_err(|e| anyhow::anyhow!("cannot load {}: {e}", files.name_of(TOKENIZER_FILE)))?;
+    let tensors = files.load_f32(&Device::Cpu)?;
+    ensure!(
+        tensors.contains_key(WORD_EMBEDDINGS)
+            && tensors.contains_key(&format!("{HEAD_PREFIX}.weight")),
+        "{} lacks the encoder's embeddings or the classifier head",
+        files.name_of(files.format.file_name())
+    );
+    eprintln!(
+        "continuing from the fine-tuned model {} (vocabulary {} pieces)",
+        files.origin,
+        tensors[WORD_EMBEDDINGS].dim(0)?
+    );
+    let rows = tensors[WORD_EMBEDDINGS].dim(0)?;
+    Ok((
+        tensors,
+        tokenizer,
+        ner_config(&config_json, rows, o.settings())?,
+    ))
 }
 
 /// Initial weights from the base encoder: trimmed (or not), renamed under `bert.`, with a
@@ -614,12 +673,11 @@ fn from_base(
         Tensor::zeros(n_labels, DType::F32, &Device::Cpu)?,
     );
     let rows = tensors[WORD_EMBEDDINGS].dim(0)?;
-    let settings = Settings {
-        max_len: o.max_len,
-        context_sentences: o.context_sentences,
-        pack_sentences: o.pack_sentences,
-    };
-    Ok((tensors, tokenizer, ner_config(&base_json, rows, settings)?))
+    Ok((
+        tensors,
+        tokenizer,
+        ner_config(&base_json, rows, o.settings())?,
+    ))
 }
 
 fn build_examples(docs: &[Doc], tagger: &Tagger) -> Result<Vec<Example>> {
@@ -640,11 +698,14 @@ fn build_examples(docs: &[Doc], tagger: &Tagger) -> Result<Vec<Example>> {
     Ok(out)
 }
 
-/// Scores `tagger` on `docs` (conlleval); all documents' segments are batched together.
-pub fn evaluate(tagger: &Tagger, docs: &[Doc]) -> Result<Scorer> {
+/// The word pieces of every document of `docs`, tokenized with `tagger`'s tokenizer.
+fn tagger_pieces(tagger: &Tagger, docs: &[Doc]) -> Result<Vec<Vec<WordPieces>>> {
     let table = tokenize_words(&tagger.tokenizer, doc_words(docs), tagger.specials.unk)?;
-    let all: Vec<Vec<WordPieces>> = docs.iter().map(|d| doc_pieces(d, &table)).collect();
-    let tags = tagger.tag_documents(&all)?;
+    Ok(docs.iter().map(|d| doc_pieces(d, &table)).collect())
+}
+
+/// conlleval scores of `tags` against the gold tags of `docs`.
+fn score_tags(docs: &[Doc], tags: &[Vec<Vec<TokenTag>>]) -> Scorer {
     let mut scorer = Scorer::default();
     for (doc, tags) in docs.iter().zip(tags) {
         for (s, t) in doc.iter().zip(tags) {
@@ -652,7 +713,78 @@ pub fn evaluate(tagger: &Tagger, docs: &[Doc]) -> Result<Scorer> {
             scorer.add(&s.tags, &pred);
         }
     }
-    Ok(scorer)
+    scorer
+}
+
+/// Scores `tagger` on `docs` (conlleval); all documents' segments are batched together.
+pub fn evaluate(tagger: &Tagger, docs: &[Doc]) -> Result<Scorer> {
+    let tags = tagger.tag_documents(&tagger_pieces(tagger, docs)?)?;
+    Ok(score_tags(docs, &tags))
+}
+
+/// Weights of the tag-bigram prior that [`fit_transitions`] tries.
+pub const TRANSITION_WEIGHTS: [f32; 11] = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
+
+/// What [`fit_transitions`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TransitionFit {
+    /// The prior, with the best weight.
+    pub transitions: Transitions,
+    /// Development entity F1 with each weight of [`TRANSITION_WEIGHTS`].
+    pub scores: Vec<(f32, f64)>,
+}
+
+impl TransitionFit {
+    /// The development F1 without the prior and with the chosen weight.
+    pub fn gain(&self) -> (f64, f64) {
+        let at = |w: f32| {
+            self.scores
+                .iter()
+                .find(|(x, _)| *x == w)
+                .map_or(f64::NAN, |s| s.1)
+        };
+        (at(0.0), at(self.transitions.weight))
+    }
+}
+
+/// Fits `tagger`'s tag-bigram prior ([`Transitions`]): the bigram probabilities of `train`'s gold
+/// tags, and the weight of [`TRANSITION_WEIGHTS`] with the best entity F1 on `dev` under the
+/// tagger's own decoding (the smallest such weight on a tie). The model runs once over `dev`.
+pub fn fit_transitions(tagger: &Tagger, train: &[Doc], dev: &[Doc]) -> Result<TransitionFit> {
+    let labels = &tagger.model.labels;
+    let table = Transitions::estimate(
+        train.iter().flatten().map(|s| s.tags.as_slice()),
+        labels,
+        0.0,
+    );
+    let pieces = tagger_pieces(tagger, dev)?;
+    let probs = tagger.word_probabilities(&pieces)?;
+    let mut scores = Vec::with_capacity(TRANSITION_WEIGHTS.len());
+    for w in TRANSITION_WEIGHTS {
+        let decoding = Decoding {
+            transitions: Some(table.with_weight(w)),
+            ..tagger.decoding.clone()
+        };
+        let tags = decode(&pieces, probs.clone(), labels, &decoding)?;
+        scores.push((w, score_tags(dev, &tags).overall().f1()));
+    }
+    let best = scores
+        .iter()
+        .fold(scores[0], |b, &s| if s.1 > b.1 { s } else { b });
+    Ok(TransitionFit {
+        transitions: table.with_weight(best.0),
+        scores,
+    })
+}
+
+/// Fits the tag-bigram prior of the model directory `dir` ([`fit_transitions`], with the
+/// decoding and the int8 arithmetic of inference where the CPU has it) and writes it into its
+/// `config.json`.
+pub fn fit_model_transitions(dir: &Path, train: &[Doc], dev: &[Doc]) -> Result<TransitionFit> {
+    let model = super::TransformerNer::load(dir)?.with_int8()?;
+    let fit = fit_transitions(model.tagger(), train, dev)?;
+    super::files::write_transitions(dir, &fit.transitions)?;
+    Ok(fit)
 }
 
 /// Trains (or resumes training) and writes the model; see the module documentation.
@@ -723,13 +855,12 @@ pub fn train(o: &TrainOptions) -> Result<TrainReport> {
             Some(moments),
         )
     } else {
-        let (tensors, tokenizer, config_json) = from_base(o, &train_docs, &dev_docs)?;
-        let settings = Settings {
-            max_len: o.max_len,
-            context_sentences: o.context_sentences,
-            pack_sentences: o.pack_sentences,
+        let (tensors, tokenizer, config_json) = if super::files::is_model_dir(&o.base) {
+            from_model(o)?
+        } else {
+            from_base(o, &train_docs, &dev_docs)?
         };
-        (tensors, tokenizer, config_json, settings, None, None)
+        (tensors, tokenizer, config_json, o.settings(), None, None)
     };
     let frozen: HashSet<&str> = match o.vocab {
         VocabMode::Frozen => [WORD_EMBEDDINGS].into(),
@@ -972,6 +1103,19 @@ pub fn train(o: &TrainOptions) -> Result<TrainReport> {
         &step_seconds
     };
     let seconds_per_step = timed.iter().sum::<f64>() / timed.len().max(1) as f64;
+    // The model in OUT gets the tag-bigram prior that suits it best on the dev data.
+    let transitions = if finished {
+        let fit = fit_model_transitions(&o.out, &train_docs, &dev_docs)?;
+        let (without, with) = fit.gain();
+        eprintln!(
+            "tag-bigram prior: weight {} (dev F1 {with:.2}, {without:.2} without it), written to {}",
+            fit.transitions.weight,
+            o.out.join(CONFIG_FILE).display()
+        );
+        Some(fit)
+    } else {
+        None
+    };
     let _ = std::io::stderr().flush();
     Ok(TrainReport {
         steps: state.step,
@@ -982,6 +1126,7 @@ pub fn train(o: &TrainOptions) -> Result<TrainReport> {
         history: state.history.clone(),
         best: state.best.clone(),
         dev_report,
+        transitions,
         vocab_size,
         trainable_params,
         seconds_per_step,
