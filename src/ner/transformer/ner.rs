@@ -347,7 +347,7 @@ impl Tagger {
     /// together (context never crosses a document).
     pub fn tag_documents(&self, docs: &[Vec<WordPieces>]) -> Result<Vec<Vec<Vec<TokenTag>>>> {
         let probs = self.word_probabilities(docs)?;
-        decode(docs, probs, &self.model.labels, &self.decoding)
+        decode(docs, &probs, &self.model.labels, &self.decoding)
     }
 
     /// The label probabilities of every word of `docs` ([`word_probabilities`]).
@@ -374,7 +374,7 @@ pub fn tag_batched(
 ) -> Result<Vec<Vec<Vec<TokenTag>>>> {
     decode(
         docs,
-        word_probabilities(docs, layout, probs)?,
+        &word_probabilities(docs, layout, probs)?,
         labels,
         decoding,
     )
@@ -440,7 +440,7 @@ pub fn word_probabilities(
 /// gives them) as `decoding` says.
 pub fn decode(
     docs: &[Vec<WordPieces>],
-    probs: WordProbs,
+    probs: &[Vec<Vec<Vec<f32>>>],
     labels: &[Tag],
     decoding: &Decoding,
 ) -> Result<Vec<Vec<Vec<TokenTag>>>> {
@@ -448,7 +448,7 @@ pub fn decode(
     // (both the sentence-level and the packed model).
     let prior = decoding.transitions.as_ref();
     let mut out: Vec<Vec<Vec<TokenTag>>> = Vec::with_capacity(probs.len());
-    for doc in &probs {
+    for doc in probs {
         let mut tags = Vec::with_capacity(doc.len());
         for sentence in doc {
             if sentence.iter().any(|p| p.len() != labels.len()) {

@@ -765,7 +765,7 @@ pub fn fit_transitions(tagger: &Tagger, train: &[Doc], dev: &[Doc]) -> Result<Tr
             transitions: Some(table.with_weight(w)),
             ..tagger.decoding.clone()
         };
-        let tags = decode(&pieces, probs.clone(), labels, &decoding)?;
+        let tags = decode(&pieces, &probs, labels, &decoding)?;
         scores.push((w, score_tags(dev, &tags).overall().f1()));
     }
     let best = scores
