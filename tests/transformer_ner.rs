@@ -108,6 +108,17 @@ impl Data {
         o.log_steps = 100;
         o
     }
+
+    /// Options for `steps` updates at a constant `lr` without dropout: with 4 sentences and
+    /// batches of 4, every update sees the same batch, so the losses are comparable.
+    fn repeated(&self, base: &Path, out: &str, steps: usize, lr: f64) -> TrainOptions {
+        let mut o = self.options(base, out);
+        o.max_steps = Some(steps);
+        o.warmup = 0.0;
+        o.lr = lr;
+        o.dropout = 0.0;
+        o
+    }
 }
 
 #[test]
@@ -115,11 +126,7 @@ fn loss_goes_down_on_a_repeated_batch() {
     let Some(base) = base() else { return };
     let _guard = serial();
     let data = Data::new(4);
-    let mut o = data.options(base, "loss");
-    o.max_steps = Some(8);
-    o.warmup = 0.0;
-    o.lr = 3e-4;
-    o.dropout = 0.0;
+    let o = data.repeated(base, "loss", 8, 3e-4);
     let r = train(&o).unwrap();
     assert_eq!(r.steps, 8);
     assert!(r.finished);
@@ -149,22 +156,13 @@ fn training_continues_from_a_fine_tuned_model() {
     let Some(base) = base() else { return };
     let _guard = serial();
     let data = Data::new(4);
-    let mut a = data.options(base, "first");
-    a.max_steps = Some(8);
-    a.warmup = 0.0;
-    a.lr = 3e-4;
-    a.dropout = 0.0;
+    let a = data.repeated(base, "first", 8, 3e-4);
     let first = train(&a).unwrap();
 
     // Each update's loss is measured before its step, on the same batch (no dropout), so a run
     // continued from a model starts at the loss that model would have had next.
     let continued = |dir: &Path, out: &str| {
-        let mut b = data.options(dir, out);
-        b.max_steps = Some(1);
-        b.warmup = 0.0;
-        b.lr = 1e-5;
-        b.dropout = 0.0;
-        let r = train(&b).unwrap();
+        let r = train(&data.repeated(dir, out, 1, 1e-5)).unwrap();
         assert_eq!(r.vocab_size, first.vocab_size, "{out}");
         r.losses[0].1
     };

@@ -2,7 +2,7 @@
 //! format, and the [`Recognizer`] that tags documents with it ([`TransformerNer`]).
 //!
 //! A model directory holds `config.json` (a BERT config with `id2label` and an `ontleed`
-//! section giving the sequence layout), `model.safetensors` (`bert.*` encoder weights and a
+//! section giving the sequence layout and, optionally, the tag-bigram prior of decoding), `model.safetensors` (`bert.*` encoder weights and a
 //! `classifier.*` linear head, as Hugging Face's `BertForTokenClassification` names them; f16
 //! or f32), `tokenizer.json` and `labels.json` (the tag of each output, in order).
 //!
