@@ -302,17 +302,8 @@ pub struct FitTransitionsArgs {
 /// prints the development F1 of every weight tried.
 #[cfg(feature = "transformer")]
 pub(super) fn fit_transitions(a: FitTransitionsArgs) -> Result<i32> {
-    use crate::ner::transformer::{files::is_model_dir, train::fit_model_transitions};
-    if !is_model_dir(&a.ner_model) {
-        bail!(
-            "{} is not a transformer model directory (config.json, labels.json, tokenizer.json, model.gguf or model.safetensors)",
-            a.ner_model.display()
-        );
-    }
-    let mut train = Vec::new();
-    for p in &a.train {
-        train.extend(conll::read_file(p)?);
-    }
+    use crate::ner::transformer::train::{fit_model_transitions, read_docs};
+    let train = read_docs(&a.train)?;
     let dev = conll::read_file(&a.dev)?;
     let fit = fit_model_transitions(&a.ner_model, &train, &dev)?;
     println!("weight\tdev F1");

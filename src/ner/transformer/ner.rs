@@ -485,10 +485,8 @@ pub fn viterbi(probs: &[Vec<f32>], labels: &[Tag], prior: Option<&Transitions>) 
         _ => true,
     };
     let lp = |v: f32| v.max(1e-12).ln();
-    let step = |i: usize, j: usize| match prior {
-        Some(t) if t.weight > 0.0 => t.weight * t.log_probs[i][j],
-        _ => 0.0,
-    };
+    let prior = prior.filter(|t| t.weight > 0.0);
+    let step = |i: usize, j: usize| prior.map_or(0.0, |t| t.weight * t.log_probs[i][j]);
     let mut score: Vec<f32> = (0..n)
         .map(|j| {
             if allowed(None, labels[j]) {

@@ -145,6 +145,17 @@ impl TrainOptions {
         }
     }
 
+    /// Checks that `--max-len` fits the positions of a model with `config`.
+    fn check_max_len(&self, config: &Config) -> Result<()> {
+        ensure!(
+            self.max_len >= 3 && self.max_len <= config.max_position_embeddings,
+            "--max-len {} is outside 3..={} (the model's positions)",
+            self.max_len,
+            config.max_position_embeddings
+        );
+        Ok(())
+    }
+
     /// Options with the reference recipe's defaults.
     pub fn new(base: PathBuf, train: Vec<PathBuf>, dev: PathBuf, out: PathBuf) -> Self {
         Self {
@@ -327,7 +338,8 @@ pub fn iob2_labels() -> Vec<Tag> {
     (0..Tag::COUNT).map(Tag::from_index).collect()
 }
 
-fn read_docs(paths: &[PathBuf]) -> Result<Vec<Doc>> {
+/// The documents of several CoNLL files, in order.
+pub fn read_docs(paths: &[PathBuf]) -> Result<Vec<Doc>> {
     let mut docs = Vec::new();
     for p in paths {
         docs.extend(conll::read_file(p)?);
@@ -548,13 +560,7 @@ fn from_model(o: &TrainOptions) -> Result<(HashMap<String, Tensor>, Tokenizer, s
         "{} has other labels than the 9 IOB2 tags training uses",
         files.name_of(LABELS_FILE)
     );
-    let config = Config::load(&o.base.join(CONFIG_FILE))?;
-    ensure!(
-        o.max_len >= 3 && o.max_len <= config.max_position_embeddings,
-        "--max-len {} is outside 3..={} (the model's positions)",
-        o.max_len,
-        config.max_position_embeddings
-    );
+    o.check_max_len(&Config::parse(&files.config, &files.name_of(CONFIG_FILE))?)?;
     let config_json: serde_json::Value = serde_json::from_str(&files.config)
         .with_context(|| format!("cannot parse {}", files.name_of(CONFIG_FILE)))?;
     let tokenizer = Tokenizer::from_bytes(files.tokenizer.as_ref())
@@ -589,12 +595,7 @@ fn from_base(
 ) -> Result<(HashMap<String, Tensor>, Tokenizer, serde_json::Value)> {
     let config_path = o.base.join(CONFIG_FILE);
     let config = Config::load(&config_path)?;
-    ensure!(
-        o.max_len >= 3 && o.max_len <= config.max_position_embeddings,
-        "--max-len {} is outside 3..={} (the model's positions)",
-        o.max_len,
-        config.max_position_embeddings
-    );
+    o.check_max_len(&config)?;
     let base_json: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(&config_path)
             .with_context(|| format!("cannot read {}", config_path.display()))?,
