@@ -595,7 +595,7 @@ fn bench_inference() {
 }
 
 #[test]
-fn quantized_model_keeps_weights_and_tags() {
+fn quantized_and_averaged_models_keep_weights_and_tags() {
     use ontleed::ner::transformer::files::{QUANT_WEIGHTS_FILE, quantize_dir};
     use ontleed::ner::transformer::ner::read_weights;
     if base().is_none() {
@@ -659,4 +659,48 @@ fn quantized_model_keeps_weights_and_tags() {
         "{same} of {} lines agree",
         lines.len()
     );
+
+    // `ontleed average`: the mean of the model and its Q8_0 copy, in f32, without a prior.
+    let avg = data.dir.path().join("avg");
+    ontleed()
+        .args(["average", "--ner-model"])
+        .arg(&model)
+        .arg(&q8)
+        .arg("--out")
+        .arg(&avg)
+        .assert()
+        .success();
+    let c = read_weights(&avg, &cpu).unwrap();
+    assert_eq!(c.len(), a.len());
+    for (name, t) in &a {
+        let mean = ((t + &b[name]).unwrap() / 2.0).unwrap();
+        let diff = (mean - &c[name]).unwrap().abs().unwrap().max_all().unwrap();
+        assert!(diff.to_scalar::<f32>().unwrap() < 1e-6, "{name}");
+    }
+    let config = |dir: &Path| std::fs::read_to_string(dir.join("config.json")).unwrap();
+    assert!(config(&model).contains("\"transitions\""));
+    assert!(!config(&avg).contains("transitions"), "{}", config(&avg));
+    assert_eq!(
+        std::fs::read(avg.join("tokenizer.json")).unwrap(),
+        std::fs::read(model.join("tokenizer.json")).unwrap()
+    );
+    // One model, or models with other labels, are refused.
+    ontleed()
+        .args(["average", "--out"])
+        .arg(data.dir.path().join("avg1"))
+        .arg("--ner-model")
+        .arg(&model)
+        .assert()
+        .failure();
+    std::fs::write(avg.join("labels.json"), r#"["O","B-PER","I-PER"]"#).unwrap();
+    let out = ontleed()
+        .args(["average", "--out"])
+        .arg(data.dir.path().join("avg2"))
+        .arg("--ner-model")
+        .arg(&model)
+        .arg(&avg)
+        .assert()
+        .failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains("differ in tokenizer or labels"), "{err}");
 }

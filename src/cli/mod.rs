@@ -53,6 +53,9 @@ enum Command {
     /// Store a transformer NER model's large matrices quantized (model.gguf, Q8_0 by default).
     #[cfg(feature = "transformer")]
     Quantize(quantize::QuantizeArgs),
+    /// Average the weights of transformer NER models fine-tuned from the same base (a model soup).
+    #[cfg(feature = "transformer")]
+    Average(quantize::AverageArgs),
     /// Fit a transformer NER model's tag-bigram prior for decoding (done by `train` at its end).
     #[cfg(feature = "transformer")]
     FitTransitions(conll::FitTransitionsArgs),
@@ -79,6 +82,8 @@ pub fn main() -> i32 {
         Command::Export(a) => export::export(a),
         #[cfg(feature = "transformer")]
         Command::Quantize(a) => quantize::quantize(a),
+        #[cfg(feature = "transformer")]
+        Command::Average(a) => quantize::average(a),
         #[cfg(feature = "transformer")]
         Command::FitTransitions(a) => conll::fit_transitions(a),
     };

@@ -1,4 +1,5 @@
-//! `ontleed quantize`: stores a transformer model's large matrices in 8-bit (or 4-bit) blocks.
+//! Commands over transformer model files: `ontleed quantize` stores a model's large matrices in
+//! 8-bit (or 4-bit) blocks, `ontleed average` averages the weights of several fine-tunes.
 
 use std::path::PathBuf;
 
@@ -42,6 +43,31 @@ pub(super) fn quantize(a: QuantizeArgs) -> Result<i32> {
         r.quantized,
         r.kept,
         r.bytes as f64 / 1e6
+    );
+    Ok(super::EXIT_OK)
+}
+
+/// Arguments of `ontleed average`.
+#[derive(Debug, clap::Args)]
+pub struct AverageArgs {
+    /// Transformer model directories fine-tuned from the same base with the same vocabulary
+    /// (e.g. runs with different seeds); safetensors or gguf.
+    #[arg(long, num_args = 2.., required = true)]
+    ner_model: Vec<PathBuf>,
+    /// Output directory: the first model's files, with the averaged weights in model.safetensors (f32).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+pub(super) fn average(a: AverageArgs) -> Result<i32> {
+    use crate::ner::transformer::{convert::WEIGHTS_FILE, files::average_dirs};
+    let dirs: Vec<&std::path::Path> = a.ner_model.iter().map(PathBuf::as_path).collect();
+    let r = average_dirs(&dirs, &a.out)?;
+    eprintln!(
+        "wrote {}: the mean of {} models, {} tensors; fit its tag-bigram prior with `ontleed fit-transitions`",
+        a.out.join(WEIGHTS_FILE).display(),
+        r.models,
+        r.tensors
     );
     Ok(super::EXIT_OK)
 }

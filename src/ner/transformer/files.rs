@@ -302,3 +302,103 @@ pub fn quantize_dir(from: &Path, to: &Path, dtype: GgmlDType) -> Result<Quantize
         bytes: std::fs::metadata(&path)?.len(),
     })
 }
+
+/// What [`average_dirs`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AverageReport {
+    /// Models averaged.
+    pub models: usize,
+    /// Tensors in each.
+    pub tensors: usize,
+}
+
+/// Writes into `to` the uniform average of the weights of the model directories `from` (a
+/// "model soup" of fine-tunes of the same base): `model.safetensors` in f32, and the first
+/// model's config, tokenizer and labels. Every model must have the same tokenizer, labels,
+/// config (tag-bigram prior aside) and tensor shapes. The average gets no tag-bigram prior:
+/// the priors were fitted to the models' own outputs (`ontleed fit-transitions` fits one).
+pub fn average_dirs(from: &[&Path], to: &Path) -> Result<AverageReport> {
+    ensure!(from.len() >= 2, "averaging needs at least two models");
+    ensure!(
+        from.iter().all(|&f| f != to),
+        "the output directory must differ from the inputs"
+    );
+    let config_without_prior = |files: &ModelFiles| -> Result<serde_json::Value> {
+        let origin = files.name_of(CONFIG_FILE);
+        let mut config: serde_json::Value = serde_json::from_str(&files.config)
+            .with_context(|| format!("{origin} is not a model config"))?;
+        if let Some(s) = config
+            .get_mut("ontleed")
+            .and_then(serde_json::Value::as_object_mut)
+        {
+            s.remove("transitions");
+        }
+        Ok(config)
+    };
+    let first = ModelFiles::read(from[0])?;
+    let config = config_without_prior(&first)?;
+    let mut sum = first.load_f32(&Device::Cpu)?;
+    for &dir in &from[1..] {
+        let files = ModelFiles::read(dir)?;
+        ensure!(
+            files.tokenizer == first.tokenizer && files.labels()? == first.labels()?,
+            "{} and {} differ in tokenizer or labels",
+            files.origin,
+            first.origin
+        );
+        ensure!(
+            config_without_prior(&files)? == config,
+            "{} and {} differ in config.json",
+            files.origin,
+            first.origin
+        );
+        let tensors = files.load_f32(&Device::Cpu)?;
+        ensure!(
+            tensors.len() == sum.len(),
+            "{} has {} tensors, {} has {}",
+            files.origin,
+            tensors.len(),
+            first.origin,
+            sum.len()
+        );
+        for (name, acc) in sum.iter_mut() {
+            let t = tensors
+                .get(name)
+                .with_context(|| format!("{} has no tensor {name}", files.origin))?;
+            ensure!(
+                t.dims() == acc.dims(),
+                "tensor {name}: {:?} in {}, {:?} in {}",
+                t.dims(),
+                files.origin,
+                acc.dims(),
+                first.origin
+            );
+            *acc = (&*acc + t)?;
+        }
+    }
+    let n = from.len() as f64;
+    let mean = sum
+        .into_iter()
+        .map(|(k, t)| Ok((k, (t / n)?)))
+        .collect::<Result<HashMap<String, Tensor>>>()?;
+    std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
+    std::fs::write(
+        to.join(CONFIG_FILE),
+        serde_json::to_string_pretty(&config)? + "\n",
+    )
+    .with_context(|| format!("cannot write {}", to.join(CONFIG_FILE).display()))?;
+    std::fs::write(to.join(TOKENIZER_FILE), &first.tokenizer)?;
+    std::fs::write(to.join(LABELS_FILE), first.labels.as_bytes())?;
+    // A gguf file left in `to` would be read instead of the new weights.
+    let stale = to.join(QUANT_WEIGHTS_FILE);
+    if stale.exists() {
+        std::fs::remove_file(&stale)?;
+    }
+    let path = to.join(WEIGHTS_FILE);
+    candle_core::safetensors::save(&mean, &path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(AverageReport {
+        models: from.len(),
+        tensors: mean.len(),
+    })
+}

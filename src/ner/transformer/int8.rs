@@ -225,31 +225,46 @@ impl Int8Linear {
         out
     }
 
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-    unsafe fn matmul_vnni(&self, a: &[u8], sa: &[f32], m: usize, out: &mut [f32]) {
-        const TILE: usize = Kernel::Vnni512.tile();
+    /// Calls `block(w, a, r, t, rows)` for every tile `t` of `tile` columns (`w`, its packed
+    /// weights) and every block of at most `max_rows` rows from row `r` (`a`, their values).
+    fn each_block(
+        &self,
+        tile: usize,
+        max_rows: usize,
+        a: &[u8],
+        m: usize,
+        mut block: impl FnMut(&[i8], &[u8], usize, usize, usize),
+    ) {
         let k = self.k;
-        for t in 0..self.n / TILE {
-            let w = &self.packed[t * k * TILE..(t + 1) * k * TILE];
+        for t in 0..self.n / tile {
+            let w = &self.packed[t * k * tile..(t + 1) * k * tile];
             let mut r = 0;
             while r < m {
-                let rows = (m - r).min(ROWS);
-                let a = &a[r * k..(r + rows) * k];
-                // SAFETY: the slices hold `rows` rows of `k` and `k * TILE` weights.
-                unsafe {
-                    match rows {
-                        6 => self.tile_vnni::<6>(w, a, sa, r, t, out),
-                        5 => self.tile_vnni::<5>(w, a, sa, r, t, out),
-                        4 => self.tile_vnni::<4>(w, a, sa, r, t, out),
-                        3 => self.tile_vnni::<3>(w, a, sa, r, t, out),
-                        2 => self.tile_vnni::<2>(w, a, sa, r, t, out),
-                        _ => self.tile_vnni::<1>(w, a, sa, r, t, out),
-                    }
-                }
+                let rows = (m - r).min(max_rows);
+                block(w, &a[r * k..(r + rows) * k], r, t, rows);
                 r += rows;
             }
         }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+    unsafe fn matmul_vnni(&self, a: &[u8], sa: &[f32], m: usize, out: &mut [f32]) {
+        let tile = Kernel::Vnni512.tile();
+        self.each_block(tile, ROWS, a, m, |w, a, r, t, rows| {
+            // SAFETY: the slices hold `rows` rows of `k` and `k * tile` weights, and the CPU
+            // runs the kernel (the caller's contract).
+            unsafe {
+                match rows {
+                    6 => self.tile_vnni::<6>(w, a, sa, r, t, out),
+                    5 => self.tile_vnni::<5>(w, a, sa, r, t, out),
+                    4 => self.tile_vnni::<4>(w, a, sa, r, t, out),
+                    3 => self.tile_vnni::<3>(w, a, sa, r, t, out),
+                    2 => self.tile_vnni::<2>(w, a, sa, r, t, out),
+                    _ => self.tile_vnni::<1>(w, a, sa, r, t, out),
+                }
+            }
+        });
     }
 
     /// Rows `r..r + R` × columns of tile `t`.
@@ -313,26 +328,18 @@ impl Int8Linear {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
     unsafe fn matmul_avx2(&self, a: &[u8], sa: &[f32], m: usize, out: &mut [f32]) {
-        const TILE: usize = Kernel::Avx2.tile();
-        let k = self.k;
-        for t in 0..self.n / TILE {
-            let w = &self.packed[t * k * TILE..(t + 1) * k * TILE];
-            let mut r = 0;
-            while r < m {
-                let rows = (m - r).min(ROWS_AVX2);
-                let a = &a[r * k..(r + rows) * k];
-                // SAFETY: the slices hold `rows` rows of `k` and `k * TILE` weights.
-                unsafe {
-                    match rows {
-                        4 => self.tile_avx2::<4>(w, a, sa, r, t, out),
-                        3 => self.tile_avx2::<3>(w, a, sa, r, t, out),
-                        2 => self.tile_avx2::<2>(w, a, sa, r, t, out),
-                        _ => self.tile_avx2::<1>(w, a, sa, r, t, out),
-                    }
+        let tile = Kernel::Avx2.tile();
+        self.each_block(tile, ROWS_AVX2, a, m, |w, a, r, t, rows| {
+            // SAFETY: as in `matmul_vnni`.
+            unsafe {
+                match rows {
+                    4 => self.tile_avx2::<4>(w, a, sa, r, t, out),
+                    3 => self.tile_avx2::<3>(w, a, sa, r, t, out),
+                    2 => self.tile_avx2::<2>(w, a, sa, r, t, out),
+                    _ => self.tile_avx2::<1>(w, a, sa, r, t, out),
                 }
-                r += rows;
             }
-        }
+        });
     }
 
     /// Rows `r..r + R` × columns of tile `t`.
