@@ -375,6 +375,7 @@ impl NativePipeline {
             fields: FieldNames {
                 text: text_field.to_string(),
                 id: id_field.to_string(),
+                title: "title".to_string(),
             },
             max_bytes,
             prov,
@@ -540,6 +541,7 @@ impl NativePipeline {
                             Ok(s) => Ok(Article {
                                 id: Value::Null,
                                 text: s.to_string(),
+                                title: None,
                                 fields: Map::new(),
                             }),
                         },

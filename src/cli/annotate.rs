@@ -29,6 +29,10 @@ pub struct AnnotateArgs {
     /// JSON field holding the article id (when absent, the line number is the id).
     #[arg(long, default_value = "id")]
     id_field: String,
+    /// JSON field holding the headline, annotated with the text as one article (used when a
+    /// record has it; its entities carry "field": "title" and offsets into the headline).
+    #[arg(long, default_value = "title")]
+    title_field: String,
     /// NER model: accurate (the default when built with the transformer feature), fast, or the
     /// path of a model file or directory.
     #[arg(long, default_value = NerModel::default_name())]
@@ -88,6 +92,7 @@ pub(super) fn run(args: AnnotateArgs) -> Result<i32> {
     let fields = FieldNames {
         text: args.text_field.clone(),
         id: args.id_field.clone(),
+        title: args.title_field.clone(),
     };
     let mut reader = Reader::new(sources, fields, args.max_bytes);
     let pool = rayon::ThreadPoolBuilder::new()

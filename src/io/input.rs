@@ -78,6 +78,9 @@ pub struct FieldNames {
     pub text: String,
     /// Field holding the article id; when absent from a line, the line number is the id.
     pub id: String,
+    /// Field holding the headline, when a record has one (a missing or `null` field means no
+    /// headline). The headline is annotated together with the text as one article.
+    pub title: String,
 }
 
 impl Default for FieldNames {
@@ -85,6 +88,7 @@ impl Default for FieldNames {
         Self {
             text: "text".into(),
             id: "id".into(),
+            title: "title".into(),
         }
     }
 }
@@ -94,8 +98,10 @@ impl Default for FieldNames {
 pub struct Article {
     /// The id: the id field's value, the file path, or the line number.
     pub id: Value,
-    /// The text.
+    /// The text (the body; may be empty when there is a headline).
     pub text: String,
+    /// The headline, from the title field, when the record has a non-empty one.
+    pub title: Option<String>,
     /// All fields of the input object, in input order (for JSONL); empty for text files except
     /// for the text itself.
     pub fields: Map<String, Value>,
@@ -106,7 +112,8 @@ pub struct Article {
 #[error("{message}")]
 pub struct InputError {
     /// A stable machine-readable kind: `invalid_json`, `not_an_object`, `missing_text`,
-    /// `text_not_string`, `invalid_utf8`, `empty_text`, `too_large`, `read_error`.
+    /// `text_not_string`, `title_not_string`, `invalid_utf8`, `empty_text` (no text and no
+    /// headline), `too_large`, `read_error`.
     pub kind: &'static str,
     /// A message for people.
     pub message: String,
@@ -268,7 +275,12 @@ impl Reader {
         }
         let mut fields = Map::new();
         fields.insert(self.fields.text.clone(), Value::String(text.clone()));
-        Ok(Ok(Article { id, text, fields }))
+        Ok(Ok(Article {
+            id,
+            text,
+            title: None,
+            fields,
+        }))
     }
 }
 
@@ -398,13 +410,32 @@ pub fn parse_line(bytes: &[u8], line: usize, names: &FieldNames) -> Result<Artic
             )));
         }
     };
-    if text.trim().is_empty() {
+    let title = match fields.get(&names.title) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()).filter(|s| !s.trim().is_empty()),
+        Some(other) => {
+            return Err(with_id(InputError::new(
+                "title_not_string",
+                format!(
+                    "field {:?} is {}, not a string",
+                    names.title,
+                    json_type(other)
+                ),
+            )));
+        }
+    };
+    if text.trim().is_empty() && title.is_none() {
         return Err(with_id(InputError::new(
             "empty_text",
             format!("field {:?} is empty", names.text),
         )));
     }
-    Ok(Article { id, text, fields })
+    Ok(Article {
+        id,
+        text,
+        title,
+        fields,
+    })
 }
 
 fn json_type(v: &Value) -> &'static str {
