@@ -9,7 +9,12 @@
 //! name = "Verenigde Staten"       # required; the canonical name
 //! label = "LOC"                   # optional; PER, ORG, LOC or MISC
 //! aliases = ["VS", "Amerika", "USA", "de Verenigde Staten"]   # optional
+//! demonyms = ["Amerikaans", "Amerikaanse"]                     # optional
 //! ```
+//!
+//! `demonyms` (TOML only) are words derived from the name — demonyms and adjectives of a country
+//! or city, member words of a party — that are not the entity itself: a mention of one is linked
+//! to the entry (its canonical name and id) as an entity of kind `demonym` (see the grouping).
 //!
 //! Unknown keys are errors (a misspelt `alias =` would otherwise be silently ignored).
 //!
@@ -54,6 +59,8 @@ pub struct AliasEntry {
     pub label: Option<Label>,
     /// Other surface forms (the name itself always matches too).
     pub aliases: Vec<String>,
+    /// Words derived from the name that refer to it without being it ("Amerikaanse").
+    pub demonyms: Vec<String>,
 }
 
 /// A table of known entities, looked up by surface form.
@@ -61,6 +68,7 @@ pub struct AliasEntry {
 pub struct Aliases {
     entries: Vec<AliasEntry>,
     index: HashMap<String, usize>,
+    demonym_index: HashMap<String, usize>,
 }
 
 #[derive(Deserialize)]
@@ -78,6 +86,8 @@ struct TomlEntry {
     label: Option<String>,
     #[serde(default)]
     aliases: Vec<String>,
+    #[serde(default)]
+    demonyms: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -150,6 +160,7 @@ impl Aliases {
                 name: e.name.trim().to_string(),
                 label,
                 aliases: e.aliases,
+                demonyms: e.demonyms,
             })
             .with_context(|| what.clone())?;
         }
@@ -189,6 +200,7 @@ impl Aliases {
                     name: name.clone(),
                     label,
                     aliases: vec![],
+                    demonyms: vec![],
                 };
                 entries.push((entry, line));
                 entries.len() - 1
@@ -234,14 +246,31 @@ impl Aliases {
                 if k.is_empty() {
                     bail!("alias {form:?} is empty");
                 }
-                if let Some(&other) = self.index.get(&k) {
+                if let Some(&other) = self.index.get(&k).or(self.demonym_index.get(&k)) {
                     bail!("form {form:?} already names {:?}", self.entries[other].name);
                 }
                 keys.push(k);
             }
         }
+        let mut demonyms = Vec::new();
+        for form in &entry.demonyms {
+            let k = normalize::form(form, None).key;
+            if k.is_empty() {
+                bail!("demonym {form:?} is empty");
+            }
+            if let Some(&other) = self.index.get(&k).or(self.demonym_index.get(&k)) {
+                bail!(
+                    "demonym {form:?} already names {:?}",
+                    self.entries[other].name
+                );
+            }
+            demonyms.push(k);
+        }
         for k in keys {
             self.index.insert(k, slot);
+        }
+        for k in demonyms {
+            self.demonym_index.insert(k, slot);
         }
         self.entries.push(entry);
         Ok(())
@@ -267,6 +296,11 @@ impl Aliases {
     /// Looks a normalized key up.
     pub(crate) fn lookup_index(&self, key: &str) -> Option<usize> {
         self.index.get(key).copied()
+    }
+
+    /// The entry a demonym key ("amerikaanse") refers to.
+    pub(crate) fn demonym_index(&self, key: &str) -> Option<usize> {
+        self.demonym_index.get(key).copied()
     }
 
     /// The entry at an index returned by [`Aliases::lookup_index`].

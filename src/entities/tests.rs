@@ -343,3 +343,168 @@ fn alias_table_label_replaces_the_recognizers() {
     assert_eq!(g.summary[0].label, Org);
     assert_eq!(g.summary[0].id.as_deref(), Some("Q160120"));
 }
+
+#[test]
+fn genitives_become_the_person() {
+    let m = ms(&[
+        ("Donald Trump", Per),
+        ("Trumps", Misc),
+        ("Trump's", Misc),
+        ("Trump", Per),
+        ("Nederlands", Misc),
+        ("Baudets", Misc),
+    ]);
+    let g = group(&m, &Aliases::empty());
+    assert_eq!(
+        canon(&g),
+        [
+            "Donald Trump",
+            "Donald Trump",
+            "Donald Trump",
+            "Donald Trump",
+            "Nederlands",
+            "Baudets"
+        ]
+    );
+    let labels: Vec<Option<Label>> = g.mentions.iter().map(|m| m.alias_label).collect();
+    assert_eq!(labels, [None, Some(Per), Some(Per), None, None, None]);
+    assert_eq!(g.summary[0].label, Per);
+    assert_eq!(g.summary[0].mentions, 4);
+    // Without the plain name in the article a possessive still follows the majority of the
+    // plain forms.
+    let m = ms(&[("Baudet", Per), ("Baudet's", Misc), ("Baudet's", Misc)]);
+    let g = group(&m, &Aliases::empty());
+    assert_eq!(g.summary.len(), 1);
+    assert_eq!(g.summary[0].label, Per);
+}
+
+#[test]
+fn initials_and_first_names_join_the_full_name() {
+    let m = ms(&[
+        ("T. Baudet", Per),
+        ("Thierry Baudet", Per),
+        ("Baudet", Per),
+        ("Thierry", Per),
+        ("J. Baudet", Per),
+    ]);
+    let g = group(&m, &Aliases::empty());
+    assert_eq!(
+        canon(&g),
+        [
+            "Thierry Baudet",
+            "Thierry Baudet",
+            "Thierry Baudet",
+            "Thierry Baudet",
+            "J. Baudet"
+        ]
+    );
+    // Two people with the first name: the first name alone stays apart.
+    let m = ms(&[("Mark Rutte", Per), ("Mark Harbers", Per), ("Mark", Per)]);
+    let g = group(&m, &Aliases::empty());
+    assert_eq!(canon(&g), ["Mark Rutte", "Mark Harbers", "Mark"]);
+    // A first name that is some person's surname is a surname.
+    let m = ms(&[
+        ("Donald Trump", Per),
+        ("Ivanka Trump", Per),
+        ("Donald", Per),
+    ]);
+    let g = group(&m, &Aliases::empty());
+    assert_eq!(canon(&g), ["Donald Trump", "Ivanka Trump", "Donald Trump"]);
+}
+
+#[test]
+fn acronyms_join_their_definition() {
+    // "Forum voor Democratie (FvD)": the acronym right after its expansion.
+    let mut m = ms(&[
+        ("Forum voor Democratie", Org),
+        ("FvD", Org),
+        ("FvD", Misc),
+        ("Rijksinstituut voor Volksgezondheid en Milieu", Org),
+        ("RIVM", Org),
+        ("RIVM", Org),
+    ]);
+    m[1].start = m[0].end + 2;
+    m[1].end = m[1].start + 3;
+    m[4].start = m[3].end + 2;
+    m[4].end = m[4].start + 4;
+    let g = group(&m, &Aliases::empty());
+    assert_eq!(
+        canon(&g),
+        [
+            "Forum voor Democratie",
+            "Forum voor Democratie",
+            "Forum voor Democratie",
+            "Rijksinstituut voor Volksgezondheid en Milieu",
+            "Rijksinstituut voor Volksgezondheid en Milieu",
+            "Rijksinstituut voor Volksgezondheid en Milieu"
+        ]
+    );
+    // Not defined, but the initials of exactly one name of the article.
+    let m = ms(&[("Openbaar Ministerie", Org), ("OM", Org), ("PVV", Org)]);
+    let g = group(&m, &Aliases::empty());
+    assert_eq!(
+        canon(&g),
+        ["Openbaar Ministerie", "Openbaar Ministerie", "PVV"]
+    );
+    // Loose abbreviations need the definition: "RIVM" far from its expansion stays apart.
+    let m = ms(&[
+        ("Rijksinstituut voor Volksgezondheid en Milieu", Org),
+        ("RIVM", Org),
+    ]);
+    assert_eq!(group(&m, &Aliases::empty()).summary.len(), 2);
+}
+
+#[test]
+fn member_words_link_to_their_party() {
+    let m = ms(&[
+        ("VVD", Org),
+        ("VVD'er", Per),
+        ("PVV’ers", Misc),
+        ("Wopke'er", Per),
+    ]);
+    let g = group(&m, &Aliases::empty());
+    assert_eq!(canon(&g), ["VVD", "VVD", "PVV", "Wopke'er"]);
+    let kinds: Vec<Option<Kind>> = g.summary.iter().map(|s| s.kind).collect();
+    assert_eq!(kinds, [None, Some(Kind::Member), Some(Kind::Member), None]);
+    assert_eq!(g.summary[1].label, Org);
+    assert_eq!(
+        g.mentions[1].alias_label, None,
+        "a member keeps its own label"
+    );
+    assert_eq!(g.mentions[1].kind, Some(Kind::Member));
+    let json = serde_json::to_string(&g.summary[1]).unwrap();
+    assert_eq!(
+        json,
+        r#"{"canonical":"VVD","label":"ORG","mentions":1,"first_offset":100,"kind":"member"}"#
+    );
+    // The member entry takes the party's canonical name when the article spells it out.
+    let mut m = ms(&[
+        ("Forum voor Democratie", Org),
+        ("FvD", Org),
+        ("FvD'ers", Misc),
+    ]);
+    m[1].start = m[0].end + 2;
+    let g = group(&m, &Aliases::empty());
+    assert_eq!(canon(&g)[2], "Forum voor Democratie");
+    assert_eq!(g.summary[1].kind, Some(Kind::Member));
+}
+
+#[test]
+fn demonyms_link_to_their_place() {
+    let a = Aliases::from_toml_str(
+        "[[entity]]\nid = \"Q30\"\nname = \"Verenigde Staten\"\nlabel = \"LOC\"\naliases = [\"VS\"]\ndemonyms = [\"Amerikaanse\"]\n",
+    )
+    .unwrap();
+    let m = ms(&[("VS", Loc), ("Amerikaanse", Misc)]);
+    let g = group(&m, &a);
+    assert_eq!(canon(&g), ["Verenigde Staten"; 2]);
+    assert_eq!(g.summary[1].kind, Some(Kind::Demonym));
+    assert_eq!(g.summary[1].id.as_deref(), Some("Q30"));
+    assert_eq!(g.summary[1].label, Loc);
+    assert_eq!(g.mentions[1].alias_label, None);
+    let e = Aliases::from_toml_str(
+        "[[entity]]\nname = \"A\"\ndemonyms = [\"B\"]\n[[entity]]\nname = \"B\"\n",
+    )
+    .unwrap_err();
+    assert!(format!("{e:#}").contains("already names"), "{e:#}");
+}
