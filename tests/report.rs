@@ -110,7 +110,8 @@ fn csv_rows(path: &Path) -> Vec<csv::StringRecord> {
             "first_date",
             "last_date",
             "cooccurring",
-            "topics"
+            "topics",
+            "variants"
         ]
     );
     r.records().map(Result::unwrap).collect()

@@ -32,6 +32,10 @@ pub struct ReportArgs {
     /// Title of the HTML page.
     #[arg(long, default_value = "ontleed report")]
     title: String,
+    /// Alias table (TOML or CSV) whose entries win over the resolution of entities across the
+    /// corpus, both ways: its forms are joined, and names of different entries stay apart.
+    #[arg(long)]
+    aliases: Option<PathBuf>,
 }
 
 pub(super) fn report(a: ReportArgs) -> Result<i32> {
@@ -47,6 +51,7 @@ pub(super) fn report(a: ReportArgs) -> Result<i32> {
         top: a.top,
         related: a.related,
         title: a.title,
+        aliases: a.aliases,
     })?;
     eprintln!("ontleed report: {summary}");
     Ok(EXIT_OK)

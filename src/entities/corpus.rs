@@ -33,9 +33,11 @@
 //!    words whose initials it is ("Forum voor Democratie", "Openbaar Ministerie"), with the same
 //!    candidate rules as surnames.
 //!
-//! A cluster's canonical name is the alias entry's, otherwise that of its fullest row (not an
-//! initials form or acronym, most words, most articles); its label and id are those of that row
-//! (an id of another row when it has none).
+//! A cluster's canonical name is that of its fullest row (not an initials form or acronym, most
+//! words, most articles), and its label and id are that row's (an id of another row when it has
+//! none); an alias entry gives its name, label and id instead to a cluster of two or more rows,
+//! and a user entry to any cluster it names. (The built-in table was applied when the records
+//! were annotated; a row it names alone keeps what the records say.)
 
 use super::{Aliases, normalize};
 use crate::ner::Label;
@@ -521,7 +523,7 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    fn finish(mut self, table: &Aliases) -> Resolution {
+    fn finish(mut self, table: &Aliases, user_entries: usize) -> Resolution {
         let n = self.rows.len();
         let mut members: HashMap<u32, Vec<u32>> = HashMap::new();
         let mut order: Vec<u32> = Vec::new();
@@ -557,7 +559,9 @@ impl<'a> Resolver<'a> {
                     )
                 })
                 .unwrap_or(root);
-            let entry = self.forced[root as usize].and_then(|e| table.entry(e));
+            let entry = self.forced[root as usize]
+                .filter(|&e| ms.len() > 1 || e < user_entries)
+                .and_then(|e| table.entry(e));
             let row = &self.rows[best as usize];
             let id = row
                 .id
@@ -641,16 +645,17 @@ fn cosine(a: &HashMap<u32, f64>, b: &HashMap<u32, f64>) -> f64 {
     }
 }
 
-/// Resolves the rows into entities with `aliases` (a user table layered over the built-in one,
-/// see [`Aliases::with_fallback`]). See the module docs for the rules.
-pub fn resolve(rows: &[NameRow<'_>], aliases: &Aliases) -> Resolution {
+/// Resolves the rows into entities with `aliases`, whose first `user_entries` entries are the
+/// user's (a user table layered over the built-in one with [`Aliases::with_fallback`] has its own
+/// entries first). See the module docs for the rules.
+pub fn resolve(rows: &[NameRow<'_>], aliases: &Aliases, user_entries: usize) -> Resolution {
     let mut r = Resolver::new(rows);
     r.aliases(aliases);
     r.labels();
     r.spelling();
     r.persons();
     r.acronyms();
-    r.finish(aliases)
+    r.finish(aliases, user_entries)
 }
 
 /// Collects the distinct names of a corpus article by article (for callers that have no
@@ -751,7 +756,7 @@ impl Collector {
     }
 
     /// Resolves the collected rows (see [`resolve`]).
-    pub fn resolve(&self, aliases: &Aliases) -> Resolution {
+    pub fn resolve(&self, aliases: &Aliases, user_entries: usize) -> Resolution {
         let rows: Vec<NameRow<'_>> = self
             .rows
             .iter()
@@ -764,7 +769,7 @@ impl Collector {
                 cooc: &r.cooc,
             })
             .collect();
-        resolve(&rows, aliases)
+        resolve(&rows, aliases, user_entries)
     }
 }
 
@@ -803,7 +808,7 @@ mod tests {
             &[("Thierry Baudet", "PER"), ("Openbaar Ministerie", "ORG")],
             &[("OM", "ORG")],
         ]);
-        let r = c.resolve(&Aliases::empty());
+        let r = c.resolve(&Aliases::empty(), 0);
         let tb = ("Thierry Baudet", "PER");
         for v in [
             ("Baudet", "PER"),
@@ -843,7 +848,7 @@ mod tests {
             &[("Trump", "PER")],
             &[("Donald", "PER")],
         ]);
-        let r = c.resolve(&Aliases::empty());
+        let r = c.resolve(&Aliases::empty(), 0);
         for (a, b) in [
             ("Eric Wiebes", "Lorena Wiebes"),
             ("Hugo de Jonge", "Freek de Jonge"),
@@ -870,11 +875,12 @@ mod tests {
             "[[entity]]\nname = \"Thierry Baudet\"\naliases = [\"TB\"]\n\n[[entity]]\nname = \"Rutte\"\n",
         )
         .unwrap();
-        let r = c.resolve(&user.with_fallback(Aliases::builtin()));
+        let n = user.len();
+        let r = c.resolve(&user.with_fallback(Aliases::builtin()), n);
         assert!(same(&c, &r, ("TB", "PER"), ("Thierry Baudet", "PER")));
         assert!(same(&c, &r, ("Baudet", "PER"), ("Thierry Baudet", "PER")));
         assert!(!same(&c, &r, ("Rutte", "PER"), ("Mark Rutte", "PER")));
-        let r = c.resolve(&Aliases::empty());
+        let r = c.resolve(&Aliases::empty(), 0);
         assert!(same(&c, &r, ("Rutte", "PER"), ("Mark Rutte", "PER")));
     }
 

@@ -13,11 +13,29 @@
 //! - topics per entity: the same scheme with [`TOPIC_KEEP`] / [`TOPIC_MAX`].
 //!
 //! Strings taken from records (names, labels, ids) are cut to [`MAX_NAME_CHARS`] characters.
+//!
+//! # Entities across articles
+//!
+//! Records are counted per distinct name (canonical name and label, or id) as they come. When
+//! all are read, [`Aggregator::finish_summary`] resolves the names into entities across the
+//! corpus ([`crate::entities::corpus`]: surnames, genitives, initials, spelling variants and
+//! acronyms join their full name; the user's alias table and the built-in one first) and merges
+//! the statistics of each entity's names. Mentions, dates and weekly mentions add up exactly.
+//! An article that names two variants of one entity (which its own grouping did not join)
+//! counts once in the entity's articles (the overlap is taken from the co-occurrence counts of
+//! the two variants, so it is exact for two variants per article); co-occurrence and topic
+//! counts of such an article are added per variant. Each merged entity keeps the list of its
+//! variants with their article counts.
 
 use super::ReportSummary;
 use super::record::{self, EntityIn, RecordIn, TopicIn};
+use crate::entities::Aliases;
+use crate::entities::corpus::{self, NameRow};
+use anyhow::Result;
 use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 
 /// Co-occurrence is counted among at most this many entities of one article (the most
 /// mentioned ones).
@@ -66,6 +84,36 @@ pub struct EntityStats {
     pub cooc: HashMap<u32, u32>,
     /// Articles per topic (index into the topic list → count); bounded.
     pub topics: HashMap<u32, u32>,
+    /// The names joined into this entity across the corpus, most articles first (empty when
+    /// the entity has one name only).
+    pub variants: Vec<Variant>,
+}
+
+/// One name of an entity across the corpus.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Variant {
+    /// The name (the canonical name the articles gave).
+    pub name: String,
+    /// Its label in the articles.
+    pub label: String,
+    /// Articles that named the entity so.
+    pub articles: u64,
+}
+
+/// The variants of an entity as text: `Thierry Baudet (69); Baudet (15); Baudets [MISC] (13)`
+/// (a label is shown when it differs from the entity's).
+pub fn variants_text(e: &EntityStats) -> String {
+    e.variants
+        .iter()
+        .map(|v| {
+            if v.label == e.label {
+                format!("{} ({})", v.name, v.articles)
+            } else {
+                format!("{} [{}] ({})", v.name, v.label, v.articles)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Everything known about one topic across the corpus.
@@ -94,6 +142,8 @@ pub struct Aggregator {
     pub topics: Vec<TopicStats>,
     /// Earliest and latest article date.
     pub dates: Option<(NaiveDate, NaiveDate)>,
+    /// The user's alias table (`--aliases`), layered over the built-in one when resolving.
+    user_aliases: Option<Aliases>,
 }
 
 /// One entity of one article.
@@ -166,7 +216,15 @@ impl Aggregator {
             topic_index: HashMap::new(),
             topics: Vec::new(),
             dates: None,
+            user_aliases: None,
         }
+    }
+
+    /// Uses the alias table in `path` (TOML or CSV) over the built-in one when entities are
+    /// resolved across the corpus: its entries win over every automatic decision.
+    pub fn set_aliases(&mut self, path: Option<&Path>) -> Result<()> {
+        self.user_aliases = path.map(Aliases::from_file).transpose()?;
+        Ok(())
     }
 
     /// Adds one input line (without its line break). Blank lines are ignored; lines that are
@@ -252,6 +310,7 @@ impl Aggregator {
                 weeks: BTreeMap::new(),
                 cooc: HashMap::new(),
                 topics: HashMap::new(),
+                variants: Vec::new(),
             });
         }
         let s = &mut self.entities[i as usize];
@@ -297,14 +356,139 @@ impl Aggregator {
         out
     }
 
-    /// Finishes the counters that depend on the whole corpus.
+    /// Resolves the entities across the corpus (see the module docs), then finishes the counters
+    /// that depend on the whole corpus.
     pub fn finish_summary(&mut self) {
+        self.resolve();
         self.summary.entities = self.entities.len() as u64;
         self.summary.topics = self.topics.len() as u64;
         if let Some((a, b)) = self.dates {
             self.summary.first_date = Some(a.to_string());
             self.summary.last_date = Some(b.to_string());
         }
+    }
+}
+
+impl Aggregator {
+    /// Merges the names that the corpus resolution joins into one entity each.
+    fn resolve(&mut self) {
+        let user_entries = self.user_aliases.as_ref().map_or(0, Aliases::len);
+        let aliases = match self.user_aliases.take() {
+            Some(user) => user.with_fallback(Aliases::builtin()),
+            None => Aliases::builtin(),
+        };
+        let res = {
+            let rows: Vec<NameRow<'_>> = self
+                .entities
+                .iter()
+                .map(|e| NameRow {
+                    canonical: &e.canonical,
+                    label: &e.label,
+                    id: e.id.as_deref(),
+                    articles: e.articles,
+                    days: e
+                        .first
+                        .zip(e.last)
+                        .map(|(a, b)| (a.num_days_from_ce(), b.num_days_from_ce())),
+                    cooc: &e.cooc,
+                })
+                .collect();
+            corpus::resolve(&rows, &aliases, user_entries)
+        };
+        self.index = HashMap::new();
+        let cluster = &res.cluster;
+        // Articles shared by two names of one entity (each pair once, the larger of its two
+        // counts: pruning may have dropped one side).
+        let mut overlap: HashMap<(u32, u32), u32> = HashMap::new();
+        for (a, e) in self.entities.iter().enumerate() {
+            for (&b, &c) in &e.cooc {
+                let (a, b) = (a as u32, b);
+                if a != b && cluster.get(b as usize) == Some(&cluster[a as usize]) {
+                    let slot = overlap.entry((a.min(b), a.max(b))).or_insert(0);
+                    *slot = (*slot).max(c);
+                }
+            }
+        }
+        let mut shared = vec![0u64; res.clusters.len()];
+        for ((a, _), c) in overlap {
+            shared[cluster[a as usize] as usize] += u64::from(c);
+        }
+        let old = std::mem::take(&mut self.entities);
+        let mut largest = vec![0u64; res.clusters.len()];
+        let mut merged: Vec<EntityStats> = res
+            .clusters
+            .iter()
+            .map(|c| EntityStats {
+                canonical: c.canonical.clone(),
+                label: c.label.clone(),
+                id: c.id.clone(),
+                articles: 0,
+                mentions: 0,
+                first: None,
+                last: None,
+                weeks: BTreeMap::new(),
+                cooc: HashMap::new(),
+                topics: HashMap::new(),
+                variants: if c.members.len() > 1 {
+                    c.members
+                        .iter()
+                        .map(|&m| {
+                            let e = &old[m as usize];
+                            Variant {
+                                name: e.canonical.clone(),
+                                label: e.label.clone(),
+                                articles: e.articles,
+                            }
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                },
+            })
+            .collect();
+        for (r, e) in old.into_iter().enumerate() {
+            let k = cluster[r] as usize;
+            largest[k] = largest[k].max(e.articles);
+            let m = &mut merged[k];
+            m.articles += e.articles;
+            m.mentions = m.mentions.saturating_add(e.mentions);
+            m.first = match (m.first, e.first) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            m.last = match (m.last, e.last) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+            if m.weeks.is_empty() {
+                m.weeks = e.weeks;
+            } else {
+                for (w, c) in e.weeks {
+                    *m.weeks.entry(w).or_insert(0) += c;
+                }
+            }
+            for (t, c) in e.topics {
+                let slot = m.topics.entry(t).or_insert(0);
+                *slot = slot.saturating_add(c);
+            }
+            for (p, c) in e.cooc {
+                let q = cluster[p as usize];
+                if q as usize != k {
+                    let slot = m.cooc.entry(q).or_insert(0);
+                    *slot = slot.saturating_add(c);
+                }
+            }
+            if m.topics.len() > TOPIC_MAX {
+                prune(&mut m.topics, TOPIC_KEEP);
+            }
+            if m.cooc.len() > COOC_MAX {
+                prune(&mut m.cooc, COOC_KEEP);
+            }
+        }
+        for (k, m) in merged.iter_mut().enumerate() {
+            m.articles = m.articles.saturating_sub(shared[k]).max(largest[k]);
+        }
+        self.entities = merged;
     }
 }
 

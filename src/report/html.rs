@@ -550,9 +550,34 @@ fn table(report: &Report, opts: &ReportOptions) -> String {
             None => String::new(),
         };
         let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+        // The names joined into this entity across the corpus, with their articles.
+        let variants = if e.variants.is_empty() {
+            String::new()
+        } else {
+            let items: Vec<String> = e
+                .variants
+                .iter()
+                .map(|v| {
+                    let label = if v.label == e.label {
+                        String::new()
+                    } else {
+                        format!(" <span class=\"vl\">{}</span>", esc(&v.label))
+                    };
+                    format!(
+                        "<li>{}{label} <span class=\"n\">{}</span></li>",
+                        esc(&v.name),
+                        v.articles
+                    )
+                })
+                .collect();
+            format!(
+                "<ul class=\"variants\" title=\"Names joined into this entity (articles)\">{}</ul>",
+                items.concat()
+            )
+        };
         let _ = write!(
             rows,
-            "<tr><td class=\"num\">{}</td><td class=\"name\">{}</td><td><span class=\"badge {}\">{}</span></td><td>{id}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"date\">{}</td><td class=\"date\">{}</td><td class=\"rel\">{}</td><td class=\"rel\">{}</td></tr>",
+            "<tr><td class=\"num\">{}</td><td class=\"name\">{}{variants}</td><td><span class=\"badge {}\">{}</span></td><td>{id}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"date\">{}</td><td class=\"date\">{}</td><td class=\"rel\">{}</td><td class=\"rel\">{}</td></tr>",
             rank + 1,
             esc(&e.canonical),
             label_class(&e.label),
@@ -576,6 +601,9 @@ fn table(report: &Report, opts: &ReportOptions) -> String {
     } else {
         format!("All {} entities.", num(total as u64))
     };
+    let caption = format!(
+        "{caption} Names that the corpus resolution joined into one entity (surnames, genitives, initials, spelling variants, acronyms) are listed under it with their articles; an alias file (--aliases) overrides what was joined."
+    );
     format!(
         "<p class=\"note\">{}</p><div class=\"tools\"><input type=\"search\" id=\"q\" placeholder=\"Search names, labels, ids…\" autocomplete=\"off\" aria-label=\"Search entities\"><span id=\"shown\" aria-live=\"polite\"></span></div>\
 <div class=\"scroll\"><table id=\"entities\"><thead><tr><th data-type=\"num\">#</th><th>Entity</th><th>Label</th><th>ID</th><th data-type=\"num\">Articles</th><th data-type=\"num\">Mentions</th><th>First</th><th>Last</th><th>Often with</th><th>Topics</th></tr></thead><tbody>{rows}</tbody></table></div>",
@@ -624,7 +652,11 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 td.date{white-space:nowrap;font-variant-numeric:tabular-nums}
 td.name{font-weight:600;overflow-wrap:anywhere;max-width:320px}
 td.rel{color:#3b4a59;font-size:12.5px;max-width:300px}
-td.rel .n{color:#8896a4;font-size:11px}
+td.rel .n,.variants .n{color:#8896a4;font-size:11px}
+.variants{margin:2px 0 0;padding:0;list-style:none;font-weight:400;font-size:12px;color:#3b4a59}
+.variants li{display:inline}
+.variants li+li::before{content:" \00B7  "}
+.variants .vl{font-size:10.5px;color:#6b3fa0}
 tr:hover td{background:#f7fafc}
 .badge{display:inline-block;padding:1px 7px;border-radius:10px;font-size:11px;font-weight:650;background:#eceff3;color:#444}
 .badge.per{background:#e3efff;color:#1f5fa8}.badge.org{background:#fde8e3;color:#a83a1f}

@@ -60,6 +60,9 @@ pub struct ReportOptions {
     pub related: usize,
     /// Title of the HTML page.
     pub title: String,
+    /// An alias table (TOML or CSV) whose entries win over the resolution of entities across
+    /// the corpus, both ways (see `entities::corpus`).
+    pub aliases: Option<PathBuf>,
 }
 
 impl Default for ReportOptions {
@@ -73,6 +76,7 @@ impl Default for ReportOptions {
             top: 200,
             related: 5,
             title: "ontleed report".to_string(),
+            aliases: None,
         }
     }
 }
@@ -134,6 +138,7 @@ pub fn run(opts: &ReportOptions) -> Result<ReportSummary> {
         bail!("no input files given (use - for standard input)");
     }
     let mut agg = Aggregator::new(&opts.date_field);
+    agg.set_aliases(opts.aliases.as_deref())?;
     for input in &opts.inputs {
         read_input(input, &mut agg).with_context(|| format!("reading {}", input.display()))?;
     }
@@ -243,6 +248,8 @@ struct EntityJson<'a> {
     cooccurring: Vec<Related<'a>>,
     topics: Vec<TopicCount<'a>>,
     weekly_mentions: Weekly<'a>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    variants: &'a [aggregate::Variant],
 }
 
 #[derive(Serialize)]
@@ -372,6 +379,7 @@ impl Report {
             "last_date",
             "cooccurring",
             "topics",
+            "variants",
         ])?;
         for (rank, e) in self.ranked().enumerate() {
             let co = self
@@ -397,6 +405,7 @@ impl Report {
                 e.last.map(|d| d.to_string()).unwrap_or_default(),
                 co,
                 topics,
+                aggregate::variants_text(e),
             ])?;
         }
         out.flush()?;
@@ -432,6 +441,7 @@ impl Report {
                 })
                 .collect(),
             weekly_mentions: Weekly(&e.weeks),
+            variants: &e.variants,
         }
     }
 
