@@ -1,8 +1,10 @@
 //! Command-line interface: parses arguments into validated options, then runs one mode.
 //!
-//! Exit statuses (all modes): 0 success; 1 `annotate` finished but some input lines became error
-//! records; 2 fatal error (bad arguments, unreadable input, model or taxonomy problem, write
-//! error); 3 `annotate --strict` stopped at a bad input line.
+//! Exit statuses (all modes): 0 success; 1 `annotate` or `report` finished, but some input
+//! lines were bad (`annotate`: they became error records, a damaged file included; `report`:
+//! lines that are not JSON objects, too long, or a file that breaks off); 2 fatal error (bad
+//! arguments, a missing input, model or taxonomy problem, write error, closed standard output);
+//! 3 `annotate --strict` stopped at a bad input line.
 
 mod annotate;
 mod conll;
@@ -10,13 +12,16 @@ mod export;
 #[cfg(feature = "transformer")]
 mod quantize;
 mod report;
+mod resolve;
+mod topics;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 /// Exit status: everything went well.
 pub const EXIT_OK: i32 = 0;
-/// Exit status: the run finished, but some input lines were bad (they became error records).
+/// Exit status: the run finished, but some input lines were bad (`annotate`: they became error
+/// records; `report`: they were counted and skipped).
 pub const EXIT_BAD_LINES: i32 = 1;
 /// Exit status: a fatal error stopped the run.
 pub const EXIT_ERROR: i32 = 2;
@@ -29,7 +34,7 @@ pub const EXIT_STRICT: i32 = 3;
     name = "ontleed",
     version,
     about = "Dutch news NLP: language, named entities and topics, as annotated JSONL",
-    after_help = "Exit status: 0 ok; 1 some input lines became error records; 2 fatal error; 3 --strict stopped at a bad line."
+    after_help = "Exit status: 0 ok; 1 some input lines were bad (annotate: they became error records; report: they were skipped); 2 fatal error; 3 annotate --strict stopped at a bad line."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -46,9 +51,18 @@ enum Command {
     Eval(conll::EvalArgs),
     /// Aggregate annotated JSONL into an entity table (CSV, JSON) and an HTML report.
     Report(report::ReportArgs),
+    /// Write annotated JSONL back with a corpus-level `entity` key per mention (entities resolved across the corpus).
+    Resolve(resolve::ResolveArgs),
     /// Tag pre-tokenized CoNLL input (token in the first column) and write `TOKEN TAG` lines.
     Tag(conll::TagArgs),
-    /// Export the accurate (transformer) model for another runtime (rust-bert).
+    /// Train the news-category model from labelled JSONL (title, text, categories).
+    TrainTopics(topics::TrainTopicsArgs),
+    /// Score categories per category (precision, recall, F1) on labelled JSONL files.
+    EvalTopics(topics::EvalTopicsArgs),
+    /// Export the accurate (transformer) model for rust-bert (needs the rust-bert feature).
+    ///
+    /// Needs a build with the `rust-bert` cargo feature (libtorch; see the README's "rust-bert
+    /// backend"): `cargo build --release --features rust-bert`. Other builds stop with an error.
     Export(export::ExportArgs),
     /// Store a transformer NER model's large matrices quantized (model.gguf, Q8_0 by default).
     #[cfg(feature = "transformer")]
@@ -79,7 +93,10 @@ pub fn main() -> i32 {
         Command::Eval(a) => conll::eval(a),
         Command::Tag(a) => conll::tag(a),
         Command::Report(a) => report::report(a),
+        Command::Resolve(a) => resolve::resolve(a),
         Command::Export(a) => export::export(a),
+        Command::TrainTopics(a) => topics::train_topics(a),
+        Command::EvalTopics(a) => topics::eval_topics(a),
         #[cfg(feature = "transformer")]
         Command::Quantize(a) => quantize::quantize(a),
         #[cfg(feature = "transformer")]
@@ -109,6 +126,11 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 fn open_output(path: Option<&PathBuf>) -> anyhow::Result<Box<dyn std::io::Write>> {
     use anyhow::Context;
     let Some(p) = path.filter(|p| p.as_os_str() != "-") else {
+        if stdout_was_closed() {
+            anyhow::bail!(
+                "standard output is closed, so nothing could be written (give -o FILE, or redirect it)"
+            );
+        }
         return Ok(Box::new(std::io::BufWriter::with_capacity(
             1 << 16,
             std::io::stdout().lock(),
@@ -122,4 +144,25 @@ fn open_output(path: Option<&PathBuf>) -> anyhow::Result<Box<dyn std::io::Write>
     let file =
         std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?;
     Ok(Box::new(std::io::BufWriter::with_capacity(1 << 16, file)))
+}
+
+/// Whether the process started with its standard output closed (`ontleed annotate >&-`). The
+/// Rust runtime then opens `/dev/null` read-write in its place, where writes vanish without an
+/// error; a shell's `> /dev/null` opens it write-only, so the two are told apart.
+fn stdout_was_closed() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let dev_null = std::fs::read_link("/proc/self/fd/1").is_ok_and(|p| p == *"/dev/null");
+        dev_null
+            && std::fs::read_to_string("/proc/self/fdinfo/1").is_ok_and(|info| {
+                info.lines()
+                    .find_map(|l| l.strip_prefix("flags:"))
+                    .and_then(|f| u32::from_str_radix(f.trim(), 8).ok())
+                    .is_some_and(|flags| flags & 0o3 == 0o2)
+            })
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        false
+    }
 }

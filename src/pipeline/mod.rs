@@ -15,7 +15,7 @@ use crate::io::Article;
 use crate::language::{Detection, LanguageDetector};
 use crate::ner::{Label, Recognizer, scored_spans};
 use crate::text::{Document, is_boilerplate};
-use crate::topics::{Taxonomy, TopicMatch, TopicTagger};
+use crate::topics::{CategoryModel, CategoryScore, Taxonomy, TopicMatch, TopicTagger};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
@@ -77,6 +77,10 @@ pub struct Entity {
     /// True when the entity lies in page furniture (a caption, an advert…); absent otherwise.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub boilerplate: bool,
+    /// `"title"` when the entity is in the headline (offsets are then into the headline);
+    /// absent for the text field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
 }
 
 /// A topic in a record.
@@ -86,6 +90,9 @@ pub struct Topic {
     pub id: String,
     /// Label.
     pub label: String,
+    /// The news category the topic belongs to, where the taxonomy names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
     /// Score in `0..=1`.
     pub score: f64,
     /// Words in the text that gave the topic away.
@@ -97,6 +104,7 @@ impl From<TopicMatch> for Topic {
         Self {
             id: t.id,
             label: t.label,
+            category: t.category,
             score: round3(t.score),
             evidence: t.evidence,
         }
@@ -116,6 +124,9 @@ pub struct ParagraphInfo {
     /// The paragraph's language, only when it differs from the article's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
+    /// `"title"` for the headline (offsets are then into the headline); absent for the text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
 }
 
 /// Why entities and topics were not run.
@@ -140,6 +151,9 @@ pub struct Annotation {
     pub entity_summary: Option<Vec<EntitySummary>>,
     /// Topics, or `None` when topic tagging was not run.
     pub topics: Option<Vec<Topic>>,
+    /// The article's main subjects (1–3 news categories, best first; empty when none is clearly
+    /// the subject), or `None` when topics were not run.
+    pub categories: Option<Vec<CategoryScore>>,
     /// Paragraph structure.
     pub paragraphs: Vec<ParagraphInfo>,
     /// Present when entities and topics were not run.
@@ -156,6 +170,7 @@ pub struct PipelineBuilder {
     precision: NerPrecision,
     recognizer: Option<Box<dyn Recognizer>>,
     taxonomy: Option<Taxonomy>,
+    categories: Option<CategoryModel>,
     aliases: Option<Aliases>,
     languages: Vec<String>,
 }
@@ -167,6 +182,7 @@ impl Default for PipelineBuilder {
             precision: NerPrecision::default(),
             recognizer: None,
             taxonomy: None,
+            categories: None,
             aliases: None,
             languages: vec!["nl".into()],
         }
@@ -195,6 +211,12 @@ impl PipelineBuilder {
     /// Uses a topic taxonomy other than the built-in one.
     pub fn taxonomy(mut self, taxonomy: Taxonomy) -> Self {
         self.taxonomy = Some(taxonomy);
+        self
+    }
+
+    /// Uses a category model other than the built-in one.
+    pub fn categories(mut self, model: CategoryModel) -> Self {
+        self.categories = Some(model);
         self
     }
 
@@ -227,7 +249,12 @@ impl PipelineBuilder {
             None => load_recognizer_with(&self.ner, self.precision)?,
         };
         let taxonomy = self.taxonomy.unwrap_or_else(Taxonomy::builtin);
+        let categories = match self.categories {
+            Some(m) => m,
+            None => CategoryModel::builtin()?,
+        };
         Ok(Pipeline {
+            categories,
             detector: LanguageDetector::new(),
             ner,
             topics: TopicTagger::new(taxonomy),
@@ -245,6 +272,7 @@ pub struct Pipeline {
     detector: LanguageDetector,
     ner: Box<dyn Recognizer>,
     topics: TopicTagger,
+    categories: CategoryModel,
     aliases: Aliases,
     languages: BTreeSet<String>,
 }
@@ -264,18 +292,63 @@ impl Pipeline {
             "version": env!("CARGO_PKG_VERSION"),
             "ner_model": self.ner.name(),
             "topics": self.topics.taxonomy().name(),
+            "categories": self.categories.header().name,
         })
     }
 
     /// Annotates one text.
     pub fn annotate_text(&self, text: &str) -> Annotation {
+        self.annotate_parts(None, text)
+    }
+
+    /// Annotates one article given as its headline (if any) and text: the headline is the
+    /// article's first paragraph for language, entities, topics and categories; the offsets of
+    /// what lies in it are into the headline, marked `"field": "title"`.
+    pub fn annotate_parts(&self, title: Option<&str>, body: &str) -> Annotation {
+        let title = title.filter(|t| !t.trim().is_empty());
+        let joined;
+        let (text, title_chars) = match title {
+            None => (body, None),
+            Some(t) => {
+                joined = crate::topics::train::article_text(Some(t), body);
+                let n = t.trim().chars().count();
+                let lead = t.chars().take_while(|c| c.is_whitespace()).count();
+                (joined.as_str(), Some((lead, n)))
+            }
+        };
+        let mut annotation = self.annotate_joined(text, title_chars.is_some());
+        if let Some((lead, n)) = title_chars {
+            // Offsets back into the fields: the headline (trimmed, so shifted by its leading
+            // whitespace) and the body after "\n\n".
+            let place = |start: usize, end: usize| {
+                if start < n {
+                    (Some("title"), start + lead, end + lead)
+                } else {
+                    (None, start - (n + 2), end - (n + 2))
+                }
+            };
+            for e in annotation.entities.iter_mut().flatten() {
+                (e.field, e.start, e.end) = place(e.start, e.end);
+            }
+            for p in &mut annotation.paragraphs {
+                (p.field, p.start, p.end) = place(p.start, p.end);
+            }
+        }
+        annotation
+    }
+
+    /// Annotates a text whose first paragraph is the headline when `has_title`.
+    fn annotate_joined(&self, text: &str, has_title: bool) -> Annotation {
         let doc = Document::new(text);
         let para_texts: Vec<&str> = doc
             .paragraphs
             .iter()
             .map(|p| doc.paragraph_text(p))
             .collect();
-        let furniture = is_boilerplate(&para_texts);
+        let mut furniture = is_boilerplate(&para_texts);
+        if has_title && let Some(f) = furniture.first_mut() {
+            *f = false;
+        }
 
         // Article language from the article text (not the furniture), bounded in length.
         let mut sample = String::new();
@@ -318,6 +391,7 @@ impl Pipeline {
                     end: p.span.char_end,
                     kind: if f { "boilerplate" } else { "text" },
                     language: own,
+                    field: None,
                 }
             })
             .collect();
@@ -337,6 +411,7 @@ impl Pipeline {
                 entities: None,
                 entity_summary: None,
                 topics: None,
+                categories: None,
                 paragraphs,
                 tokens: doc.token_count(),
             };
@@ -360,10 +435,24 @@ impl Pipeline {
                 e.label = l;
             }
         }
-        let topics = self
-            .topics
-            .tag(&doc, &article_paragraphs)
+        let matches = self.topics.tag(&doc, &article_paragraphs);
+        let features = self
+            .categories
+            .features(&doc, &article_paragraphs, &matches);
+        let probabilities = self.categories.probabilities(&features);
+        let categories = self.categories.decide(&probabilities);
+        // A fine topic is reported only when it is a subject of the article: its category is
+        // (the category model's decision), or a decisive trigger of it stands in the headline
+        // or lead. Incidental mentions further down do not make a topic.
+        let topics = matches
             .into_iter()
+            .filter(|t| {
+                t.decisive_in_lead
+                    || t.category.as_deref().is_none_or(|c| {
+                        crate::topics::Category::index(c)
+                            .is_some_and(|i| self.categories.passes(i, probabilities[i]))
+                    })
+            })
             .map(Topic::from)
             .collect();
         Annotation {
@@ -371,6 +460,7 @@ impl Pipeline {
             entities: Some(entities),
             entity_summary: Some(grouping.summary),
             topics: Some(topics),
+            categories: Some(categories),
             paragraphs,
             skipped: None,
             tokens: doc.token_count(),
@@ -399,6 +489,7 @@ impl Pipeline {
                     canonical: String::new(),
                     id: None,
                     boilerplate,
+                    field: None,
                 });
             }
         }
@@ -408,7 +499,7 @@ impl Pipeline {
     /// Annotates one article into its output record: `id`, the input fields, then `language`,
     /// `entities`, `topics`, `paragraphs`, (`skipped`), `ontleed`.
     pub fn annotate(&self, article: &Article) -> (Map<String, Value>, Annotation) {
-        let annotation = self.annotate_text(&article.text);
+        let annotation = self.annotate_parts(article.title.as_deref(), &article.text);
         (self.record(article, &annotation), annotation)
     }
 

@@ -369,6 +369,8 @@ pub(crate) fn tag(
                 label: info.label_nl.clone(),
                 label_en: info.label_en.clone(),
                 iptc: info.iptc.clone(),
+                category: info.category.clone(),
+                decisive_in_lead: acc.strong_in_lead,
                 score,
                 evidence: acc.evidence,
             })

@@ -63,8 +63,10 @@
 //! the distinct matched words as they appear in the text (case-insensitively distinct, at most
 //! ten): first the strong and term words, then the context words, each in order of appearance.
 
+pub mod categories;
 mod matcher;
 mod taxonomy;
+pub mod train;
 
 #[cfg(test)]
 mod tests;
@@ -72,6 +74,7 @@ mod tests;
 use crate::text::Document;
 use serde::Serialize;
 
+pub use categories::{Category, CategoryModel, CategoryScore};
 pub use taxonomy::Taxonomy;
 
 /// A topic found in an article, with the words that gave it away.
@@ -86,6 +89,13 @@ pub struct TopicMatch {
     /// IPTC Media Topic code (`medtop:15000000`), where the taxonomy gives one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iptc: Option<String>,
+    /// The news category the topic belongs to (one of [`Category::ALL`]), where the taxonomy
+    /// names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// Whether a strong (decisive) trigger of the topic stands in the headline or lead.
+    #[serde(skip)]
+    pub decisive_in_lead: bool,
     /// Score in `0..=1`.
     pub score: f64,
     /// The matched words, as they appear in the text (distinct, in order of first appearance).

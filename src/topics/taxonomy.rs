@@ -107,6 +107,7 @@ pub(crate) struct TopicInfo {
     pub(crate) label_nl: String,
     pub(crate) label_en: String,
     pub(crate) iptc: Option<String>,
+    pub(crate) category: Option<String>,
 }
 
 /// A topic taxonomy: topics with Dutch trigger terms, compiled for matching.
@@ -143,6 +144,8 @@ struct RawTopic {
     label_en: String,
     #[serde(default)]
     iptc: Option<String>,
+    #[serde(default)]
+    category: Option<String>,
     #[serde(default)]
     strong: Vec<String>,
     #[serde(default)]
@@ -242,6 +245,7 @@ impl Taxonomy {
                 label_nl: topic.label_nl.trim().to_owned(),
                 label_en: topic.label_en.trim().to_owned(),
                 iptc: topic.iptc,
+                category: topic.category,
             });
         }
         let (automaton, uses) =
@@ -304,6 +308,18 @@ fn check_topic(topic: &RawTopic, whereabouts: &str) -> Result<()> {
                 "{whereabouts}: field `iptc`: \"{code}\" is not an IPTC Media Topic code like \"medtop:15000000\""
             );
         }
+    }
+    if let Some(category) = &topic.category
+        && super::categories::Category::from_id(category).is_none()
+    {
+        bail!(
+            "{whereabouts}: field `category`: \"{category}\" is not one of the categories {}",
+            super::categories::Category::ALL
+                .iter()
+                .map(|c| c.id)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     if topic.strong.is_empty() && topic.terms.is_empty() {
         bail!("{whereabouts}: needs at least one trigger in `strong` or `terms`");
