@@ -132,6 +132,8 @@ fn counts_in_csv_and_json() {
             skipped: 1,
             errors: 1,
             invalid: 1,
+            too_long: 0,
+            truncated: 0,
             undated: 2,
             entities: 7,
             mentions: 23,
@@ -258,6 +260,177 @@ fn missing_input_is_an_error_with_the_path() {
     let e = run(&options(dir.path(), vec![missing])).unwrap_err();
     assert!(format!("{e:#}").contains("nope.jsonl"), "{e:#}");
     assert!(run(&ReportOptions::default()).is_err());
+}
+
+/// Cells that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return
+/// first) get a leading `'` in the CSV; the JSON keeps the names as they are.
+#[test]
+fn csv_cells_are_no_formulas() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let names = [
+        r#"=HYPERLINK("http://example.com/x","klik")"#,
+        "+31 20 123",
+        "-2+3",
+        "@SUM(A1)",
+        "Gewoon",
+    ];
+    let ents: Vec<(&str, &str, u64, Option<&str>)> =
+        names.iter().map(|n| (*n, "ORG", 1, None)).collect();
+    let lines = [
+        record(
+            "f1",
+            json!("2026-03-02"),
+            &ents,
+            &[("=cmd", "=cmd|' /C calc'!A0")],
+        ),
+        record(
+            "f2",
+            json!("2026-03-03"),
+            &[("Gewoon", "ORG", 1, Some("-Q1"))],
+            &[],
+        ),
+    ];
+    write(&input, &(lines.join("\n") + "\n"));
+    let opts = options(dir.path(), vec![input]);
+    run(&opts).unwrap();
+    let rows = csv_rows(opts.csv.as_ref().unwrap());
+    for row in &rows {
+        for (i, cell) in row.iter().enumerate() {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "column {i} of {row:?}"
+            );
+        }
+    }
+    let canonical: Vec<&str> = rows.iter().map(|r| &r[1]).collect();
+    for name in names {
+        let expected = if name == "Gewoon" {
+            name.to_string()
+        } else {
+            format!("'{name}")
+        };
+        assert!(
+            canonical.contains(&expected.as_str()),
+            "{expected} in {canonical:?}"
+        );
+    }
+    assert!(
+        rows.iter().any(|r| &r[1] == "Gewoon" && &r[3] == "'-Q1"),
+        "ids too: {rows:?}"
+    );
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(opts.json.as_ref().unwrap()).unwrap())
+            .unwrap();
+    assert!(
+        doc["entities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["canonical"] == names[0]),
+        "JSON keeps names verbatim"
+    );
+}
+
+/// A gzip that breaks off: the lines before the break count, the tables are written, the next
+/// input is read, and the command exits with status 1.
+#[test]
+fn truncated_gzip_input_is_counted_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dir.path().join("cut.jsonl.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    for i in 0..2000 {
+        let name = format!("Bedrijf {}", i * 7919 % 10007);
+        writeln!(
+            enc,
+            "{}",
+            record(
+                &format!("a{i}"),
+                json!("2026-03-02"),
+                &[(name.as_str(), "ORG", 1, None)],
+                &[]
+            )
+        )
+        .unwrap();
+    }
+    let full = enc.finish().unwrap();
+    std::fs::write(&gz, &full[..full.len() / 2]).unwrap();
+    let plain = dir.path().join("in.jsonl");
+    write(&plain, &corpus());
+    let opts = options(dir.path(), vec![gz.clone(), plain.clone()]);
+    let s = run(&opts).unwrap();
+    assert_eq!(s.truncated, 1);
+    assert!(s.records > 500 && s.records < 2000 + 9, "{s:?}");
+    assert_eq!(s.errors, 1, "the plain file was read after the break");
+    assert!(csv_rows(opts.csv.as_ref().unwrap()).len() > 500);
+
+    let csv = dir.path().join("cli.csv");
+    let a = assert_cmd::Command::cargo_bin("ontleed")
+        .unwrap()
+        .args(["report", "--csv"])
+        .arg(&csv)
+        .arg(&gz)
+        .arg(&plain)
+        .assert()
+        .code(1);
+    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("breaks off"));
+    assert!(csv_rows(&csv).len() > 500, "the CSV is written");
+}
+
+/// Lines longer than the limit are counted and skipped without being held in memory; lines
+/// that are not JSON objects, too long, or a file that breaks off give exit status 1; error
+/// records alone do not.
+#[test]
+fn report_line_limit_and_exit_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let long = record(
+        "long",
+        json!("2026-03-02"),
+        &[("L".repeat(5000).as_str(), "ORG", 1, None)],
+        &[],
+    );
+    let short = record("s", json!("2026-03-02"), &[("Kort", "ORG", 1, None)], &[]);
+    write(&input, &format!("{short}\n{long}\n{short}\n"));
+    let opts = ReportOptions {
+        max_line_bytes: 1000,
+        ..options(dir.path(), vec![input.clone()])
+    };
+    let s = run(&opts).unwrap();
+    assert_eq!((s.records, s.too_long, s.annotated), (2, 1, 2), "{s:?}");
+
+    let ontleed = || assert_cmd::Command::cargo_bin("ontleed").unwrap();
+    let csv = dir.path().join("out.csv");
+    ontleed()
+        .args(["report", "--max-line-bytes", "1000", "--csv"])
+        .arg(&csv)
+        .arg(&input)
+        .assert()
+        .code(1);
+    ontleed()
+        .args(["report", "--csv"])
+        .arg(&csv)
+        .arg(&input)
+        .assert()
+        .code(0);
+    let errors = format!(
+        "{short}\n{}\n",
+        json!({"line": 2, "source": "-", "error": {"kind": "invalid_json", "message": "x"}})
+    );
+    ontleed()
+        .args(["report", "--csv"])
+        .arg(&csv)
+        .arg("-")
+        .write_stdin(errors)
+        .assert()
+        .code(0);
+    ontleed()
+        .args(["report", "--csv"])
+        .arg(&csv)
+        .arg("-")
+        .write_stdin(format!("{short}\nnot json\n"))
+        .assert()
+        .code(1);
 }
 
 #[test]

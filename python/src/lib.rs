@@ -543,6 +543,7 @@ impl NativePipeline {
                                 text: s.to_string(),
                                 title: None,
                                 fields: Map::new(),
+                                raw_numbers: Vec::new(),
                             }),
                         },
                     };

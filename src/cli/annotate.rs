@@ -2,16 +2,19 @@
 //! record per input line in input order.
 
 use super::{EXIT_BAD_LINES, EXIT_OK, EXIT_STRICT, open_output};
-use crate::io::{FieldNames, Item, Reader, Source, error_record, write_record};
+use crate::io::{
+    FieldNames, Item, Reader, Source, error_record, write_article_record, write_record,
+};
 use crate::pipeline::{NerModel, NerPrecision, Pipeline};
 use crate::topics::Taxonomy;
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use serde_json::{Map, Value};
-use std::io::{IsTerminal, Write};
+use std::fs::File;
+use std::io::{IsTerminal, Seek, SeekFrom, Write};
 use std::panic::AssertUnwindSafe;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Arguments of `ontleed annotate`.
@@ -20,9 +23,14 @@ pub struct AnnotateArgs {
     /// Inputs: JSONL files (.jsonl, .jsonl.gz), '-' for stdin, .txt files or directories of them.
     /// Reads stdin when none are given.
     inputs: Vec<PathBuf>,
-    /// Write here instead of stdout.
+    /// Write here instead of stdout: through FILE.part, renamed to FILE when the run is complete
+    /// (FILE.resume records the progress for --resume meanwhile).
     #[arg(short, long)]
     output: Option<PathBuf>,
+    /// Continue an interrupted run from where it stopped: same inputs, options and -o FILE. The
+    /// output is the same, byte for byte, as that of an uninterrupted run.
+    #[arg(long)]
+    resume: bool,
     /// JSON field holding the article text.
     #[arg(long, default_value = "text")]
     text_field: String,
@@ -53,14 +61,15 @@ pub struct AnnotateArgs {
     /// Languages whose articles get entities and topics (comma-separated ISO 639-1 codes).
     #[arg(long, value_delimiter = ',', default_value = "nl")]
     languages: Vec<String>,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
+    /// Worker threads (default: all cores; at most 256).
+    #[arg(long, value_parser = parse_threads)]
     threads: Option<usize>,
     /// Stop at the first bad input line (exit status 3) instead of writing an error record.
     #[arg(long)]
     strict: bool,
-    /// Articles longer than this many bytes become `too_large` error records.
-    #[arg(long, default_value_t = 16 << 20)]
+    /// Articles whose text (with the headline) is longer than this many bytes (UTF-8) become
+    /// `too_large` error records.
+    #[arg(long, default_value_t = 16 << 20, value_parser = parse_max_bytes)]
     max_bytes: usize,
     /// Articles per parallel chunk (bounds memory together with --max-bytes).
     #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..))]
@@ -70,10 +79,34 @@ pub struct AnnotateArgs {
     quiet: bool,
 }
 
+/// The most worker threads `--threads` accepts: more only adds overhead (thread stacks, work
+/// stealing) on any machine this runs on.
+const MAX_THREADS: usize = 256;
+
+fn parse_threads(s: &str) -> Result<usize, String> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    match s.parse::<usize>() {
+        Ok(n) if (1..=MAX_THREADS).contains(&n) => Ok(n),
+        Ok(_) | Err(_) => Err(format!(
+            "expected a number of worker threads from 1 to {MAX_THREADS} (this machine has {cores} cores; leave --threads out to use them all)"
+        )),
+    }
+}
+
+fn parse_max_bytes(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err("expected a number of bytes of at least 1".into()),
+    }
+}
+
 /// Bytes of article text per chunk, beyond which a chunk is closed early.
 const CHUNK_BYTES: usize = 32 << 20;
 
 pub(super) fn run(args: AnnotateArgs) -> Result<i32> {
+    if args.resume && args.output.as_ref().is_none_or(|p| p.as_os_str() == "-") {
+        bail!("--resume continues a run that wrote to a file: give the same -o FILE as that run");
+    }
     let mut builder = Pipeline::builder()
         .ner_model(args.ner_model.clone())
         .ner_precision(args.ner_precision)
@@ -94,12 +127,32 @@ pub(super) fn run(args: AnnotateArgs) -> Result<i32> {
         id: args.id_field.clone(),
         title: args.title_field.clone(),
     };
+    let source_names: Vec<String> = sources.iter().map(Source::name).collect();
     let mut reader = Reader::new(sources, fields, args.max_bytes);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.unwrap_or(0))
         .build()
         .context("cannot start the worker threads")?;
-    let mut out = open_output(args.output.as_ref())?;
+    let settings = settings(&args);
+    let (mut out, mut state) = match &args.output {
+        Some(path) if path.as_os_str() != "-" => {
+            let (file, state) = if args.resume {
+                Partial::resume(path, &settings, &source_names)?
+            } else {
+                Partial::create(path, settings, source_names)?
+            };
+            (
+                Output::File(std::io::BufWriter::with_capacity(1 << 16, file)),
+                Some(state),
+            )
+        }
+        _ => (Output::Stdout(open_output(None)?), None),
+    };
+    let (mut articles, mut errors, mut tokens) = (0usize, 0usize, 0usize);
+    if let Some(state) = &state {
+        reader.skip_to(state.source, state.line);
+        (articles, errors, tokens) = (state.articles, state.errors, state.tokens);
+    }
 
     let progress = if !args.quiet && std::io::stderr().is_terminal() {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
@@ -113,7 +166,6 @@ pub(super) fn run(args: AnnotateArgs) -> Result<i32> {
     };
 
     let start = Instant::now();
-    let (mut articles, mut errors, mut tokens) = (0usize, 0usize, 0usize);
     let mut stopped: Option<(String, usize, String)> = None;
     loop {
         let mut chunk: Vec<Item> = Vec::new();
@@ -144,14 +196,28 @@ pub(super) fn run(args: AnnotateArgs) -> Result<i32> {
                 .map(|item| annotate_item(&pipeline, item))
                 .collect()
         });
-        for (record, n, is_error) in &results {
-            write_record(&mut out, record)?;
+        for (item, (record, n, is_error)) in chunk.iter().zip(&results) {
+            match &item.article {
+                Ok(article) if !*is_error => {
+                    write_article_record(&mut out, record, article, &args.id_field)?
+                }
+                _ => write_record(&mut out, record)?,
+            }
             tokens += n;
             if *is_error {
                 errors += 1;
             } else {
                 articles += 1;
             }
+        }
+        if let (Some(state), Some(last)) = (&mut state, chunk.last()) {
+            // The records are with the system before the state says so: a run killed at any
+            // moment resumes from whole lines.
+            out.flush()?;
+            state.source = last.source_index;
+            state.line = last.line;
+            (state.articles, state.errors, state.tokens) = (articles, errors, tokens);
+            state.save(out.written()?)?;
         }
         if let Some(bar) = &progress {
             bar.set_position((articles + errors) as u64);
@@ -165,6 +231,9 @@ pub(super) fn run(args: AnnotateArgs) -> Result<i32> {
         }
     }
     out.flush()?;
+    if let Some(state) = &state {
+        state.finish()?;
+    }
     if let Some(bar) = &progress {
         bar.finish_and_clear();
     }
@@ -180,6 +249,204 @@ pub(super) fn run(args: AnnotateArgs) -> Result<i32> {
         return Ok(EXIT_STRICT);
     }
     Ok(if errors > 0 { EXIT_BAD_LINES } else { EXIT_OK })
+}
+
+/// The options that shape the output, as text: `--resume` refuses to continue a run made with
+/// other ones.
+fn settings(args: &AnnotateArgs) -> String {
+    format!(
+        "text_field={:?} id_field={:?} title_field={:?} ner_model={:?} ner_precision={:?} ner_backend={:?} topics={:?} aliases={:?} languages={:?} strict={} max_bytes={} version={}",
+        args.text_field,
+        args.id_field,
+        args.title_field,
+        args.ner_model,
+        args.ner_precision,
+        args.ner_backend,
+        args.topics,
+        args.aliases,
+        args.languages,
+        args.strict,
+        args.max_bytes,
+        env!("CARGO_PKG_VERSION"),
+    )
+}
+
+/// Where records go: stdout, or the `.part` file of `-o FILE`.
+enum Output {
+    Stdout(Box<dyn Write>),
+    File(std::io::BufWriter<File>),
+}
+
+impl Output {
+    /// Bytes in the output file so far (after a flush).
+    fn written(&mut self) -> std::io::Result<u64> {
+        match self {
+            Output::Stdout(_) => Ok(0),
+            Output::File(w) => w.get_mut().stream_position(),
+        }
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Output::Stdout(w) => w.write(buf),
+            Output::File(w) => w.write(buf),
+        }
+    }
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        match self {
+            Output::Stdout(w) => w.write_all(buf),
+            Output::File(w) => w.write_all(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Output::Stdout(w) => w.flush(),
+            Output::File(w) => w.flush(),
+        }
+    }
+}
+
+/// A run writing to `-o FILE`: records go to `FILE.part`, which becomes `FILE` (renamed) when
+/// the run ends; after every chunk, `FILE.resume` records how far the run got, for `--resume`.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Partial {
+    #[serde(skip)]
+    path: PathBuf,
+    /// The options of the run ([`settings`]).
+    settings: String,
+    /// The input sources, in order.
+    inputs: Vec<String>,
+    /// The source of the last line written (an index into `inputs`).
+    source: usize,
+    /// The last line of that source whose record is written (0: none yet).
+    line: usize,
+    /// Bytes of whole records in the `.part` file.
+    bytes: u64,
+    articles: usize,
+    errors: usize,
+    tokens: usize,
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    path.with_file_name(name)
+}
+
+impl Partial {
+    fn part(&self) -> PathBuf {
+        with_suffix(&self.path, ".part")
+    }
+
+    fn state(&self) -> PathBuf {
+        with_suffix(&self.path, ".resume")
+    }
+
+    /// Starts a new run writing to `path`.
+    fn create(path: &Path, settings: String, inputs: Vec<String>) -> Result<(File, Self)> {
+        let state = Self {
+            path: path.to_path_buf(),
+            settings,
+            inputs,
+            source: 0,
+            line: 0,
+            bytes: 0,
+            articles: 0,
+            errors: 0,
+            tokens: 0,
+        };
+        // The output's folder is created when missing (`-o results/annotated.jsonl`).
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create directory {}", dir.display()))?;
+        }
+        let part = state.part();
+        let file =
+            File::create(&part).with_context(|| format!("cannot create {}", part.display()))?;
+        state.save(0)?;
+        Ok((file, state))
+    }
+
+    /// Continues the interrupted run that wrote to `path`: its `.part` file is cut back to the
+    /// last whole record that `.resume` vouches for.
+    fn resume(path: &Path, settings: &str, inputs: &[String]) -> Result<(File, Self)> {
+        let state_path = with_suffix(path, ".resume");
+        let text = match std::fs::read_to_string(&state_path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
+                "nothing to resume: {} does not exist (the run finished{}, or it never started)",
+                state_path.display(),
+                if path.exists() {
+                    " and wrote its output"
+                } else {
+                    ""
+                }
+            ),
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot read {}", state_path.display()));
+            }
+        };
+        let mut state: Self = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a resume state", state_path.display()))?;
+        state.path = path.to_path_buf();
+        if state.inputs != inputs {
+            bail!(
+                "--resume: the inputs differ from the interrupted run's ({})",
+                state.inputs.join(" ")
+            );
+        }
+        if state.settings != settings {
+            bail!(
+                "--resume: the options differ from the interrupted run's: {}",
+                state.settings
+            );
+        }
+        let part = state.part();
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&part)
+            .with_context(|| format!("cannot open {}", part.display()))?;
+        let len = file.metadata()?.len();
+        if len < state.bytes {
+            bail!(
+                "--resume: {} is shorter ({len} bytes) than the state says ({} bytes)",
+                part.display(),
+                state.bytes
+            );
+        }
+        file.set_len(state.bytes)?;
+        file.seek(SeekFrom::End(0))?;
+        Ok((file, state))
+    }
+
+    /// Writes the state (through a temporary file renamed over the old one).
+    fn save(&self, bytes: u64) -> Result<()> {
+        let state = self.state();
+        let tmp = with_suffix(&self.path, ".resume.tmp");
+        let text = serde_json::to_string(&Self {
+            bytes,
+            ..self.clone()
+        })?;
+        std::fs::write(&tmp, text + "\n")
+            .and_then(|()| std::fs::rename(&tmp, &state))
+            .with_context(|| format!("cannot write {}", state.display()))
+    }
+
+    /// The run is complete: `FILE.part` becomes `FILE`, and the state goes.
+    fn finish(&self) -> Result<()> {
+        let part = self.part();
+        std::fs::rename(&part, &self.path).with_context(|| {
+            format!(
+                "cannot rename {} to {}",
+                part.display(),
+                self.path.display()
+            )
+        })?;
+        let _ = std::fs::remove_file(self.state());
+        Ok(())
+    }
 }
 
 /// Annotates one item into its record; returns the record, its token count, and whether it is an

@@ -1,6 +1,10 @@
 //! `ontleed report`: aggregate annotated JSONL into an entity table (CSV, JSON) and an HTML page.
+//!
+//! Exit status: 0 when every line was read; 1 when some lines were not JSON objects or were too
+//! long, or an input broke off (the outputs are still written, from the lines that were read);
+//! 2 on a fatal error (no output requested, an input that cannot be opened, a write error).
 
-use super::EXIT_OK;
+use super::{EXIT_BAD_LINES, EXIT_OK};
 use crate::report::{ReportOptions, run};
 use anyhow::{Result, bail};
 use std::path::PathBuf;
@@ -32,6 +36,9 @@ pub struct ReportArgs {
     /// Title of the HTML page.
     #[arg(long, default_value = "ontleed report")]
     title: String,
+    /// Lines longer than this many bytes are skipped (and counted), not read into memory.
+    #[arg(long, default_value_t = crate::report::MAX_LINE_BYTES)]
+    max_line_bytes: usize,
     /// Alias table (TOML or CSV) whose entries win over the resolution of entities across the
     /// corpus, both ways: its forms are joined, and names of different entries stay apart.
     #[arg(long)]
@@ -51,8 +58,15 @@ pub(super) fn report(a: ReportArgs) -> Result<i32> {
         top: a.top,
         related: a.related,
         title: a.title,
+        max_line_bytes: a.max_line_bytes,
         aliases: a.aliases,
     })?;
     eprintln!("ontleed report: {summary}");
-    Ok(EXIT_OK)
+    // Bad lines (not JSON objects, too long) or a file that breaks off: the tables are written,
+    // from the good lines, and the status says that something was skipped.
+    Ok(if summary.has_bad_input() {
+        EXIT_BAD_LINES
+    } else {
+        EXIT_OK
+    })
 }

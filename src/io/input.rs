@@ -19,21 +19,31 @@ pub enum Source {
     Jsonl(PathBuf),
     /// A text file: one article, its path the id.
     Text(PathBuf),
+    /// An entry of a directory that cannot be read (a broken symbolic link, a folder without
+    /// permission): one `read_error` record.
+    Unreadable {
+        /// The entry's path.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 impl Source {
-    /// Expands command-line inputs: `-` is stdin, a directory yields its `.txt` files (recursively,
-    /// sorted), `.txt` files are single articles, anything else is JSONL.
+    /// Expands command-line inputs: `-` is stdin, a directory yields its `.txt`, `.jsonl` and
+    /// `.jsonl.gz` files (recursively, in path order; symbolic links are followed, but every
+    /// directory and file is read once, so a link loop ends), `.txt` files are single articles,
+    /// anything else is JSONL. An entry of a directory that cannot be read (a broken link)
+    /// becomes a [`Source::Unreadable`], an error record, not a failure of the run.
     pub fn expand(inputs: &[PathBuf]) -> Result<Vec<Source>> {
         let mut out = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for input in inputs {
             if input.as_os_str() == "-" {
                 out.push(Source::Stdin);
             } else if input.is_dir() {
-                let mut files = Vec::new();
-                collect_text_files(input, &mut files)?;
-                files.sort();
-                out.extend(files.into_iter().map(Source::Text));
+                collect_dir(input, &mut seen, &mut out)
+                    .with_context(|| format!("cannot read directory {}", input.display()))?;
             } else if !input.exists() {
                 anyhow::bail!("input {} does not exist", input.display());
             } else if input.extension().is_some_and(|e| e == "txt") {
@@ -52,24 +62,79 @@ impl Source {
     pub fn name(&self) -> String {
         match self {
             Source::Stdin => "-".into(),
-            Source::Jsonl(p) | Source::Text(p) => p.display().to_string(),
+            Source::Jsonl(p) | Source::Text(p) | Source::Unreadable { path: p, .. } => {
+                p.display().to_string()
+            }
         }
     }
 }
 
-fn collect_text_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    for entry in std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read directory {}", dir.display()))?
-    {
-        let path = entry?.path();
-        if path.is_dir() {
-            collect_text_files(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "txt") {
-            out.push(path);
+/// The kind of file a directory entry is read as, by its name.
+fn dir_entry_source(path: &Path) -> Option<Source> {
+    let name = path.file_name()?.to_str()?;
+    if name.ends_with(".txt") {
+        Some(Source::Text(path.to_path_buf()))
+    } else if name.ends_with(".jsonl") || name.ends_with(".jsonl.gz") {
+        Some(Source::Jsonl(path.to_path_buf()))
+    } else {
+        None
+    }
+}
+
+/// Walks `dir` depth-first in path order. `seen` holds the canonical paths of the directories
+/// and files already taken, so a symbolic link is followed at most once and a loop ends.
+fn collect_dir(
+    dir: &Path,
+    seen: &mut std::collections::HashSet<PathBuf>,
+    out: &mut Vec<Source>,
+) -> std::io::Result<()> {
+    if !seen.insert(std::fs::canonicalize(dir)?) {
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<std::io::Result<_>>()?;
+    entries.sort();
+    for path in entries {
+        let unreadable = |message: String| Source::Unreadable {
+            path: path.clone(),
+            message,
+        };
+        let meta = match std::fs::metadata(&path) {
+            Ok(m) => m,
+            Err(e) => {
+                let link = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_symlink());
+                // Only entries that would have been read are reported.
+                if link || dir_entry_source(&path).is_some() {
+                    out.push(unreadable(if link {
+                        format!("broken symbolic link: {e}")
+                    } else {
+                        format!("cannot read: {e}")
+                    }));
+                }
+                continue;
+            }
+        };
+        if meta.is_dir() {
+            if let Err(e) = collect_dir(&path, seen, out) {
+                out.push(unreadable(format!("cannot read directory: {e}")));
+            }
+        } else if let Some(source) = dir_entry_source(&path) {
+            match std::fs::canonicalize(&path) {
+                Ok(real) => {
+                    if seen.insert(real) {
+                        out.push(source);
+                    }
+                }
+                Err(e) => out.push(unreadable(format!("cannot read: {e}"))),
+            }
         }
     }
     Ok(())
 }
+
+/// The UTF-8 byte-order mark, skipped at the start of a file.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// How to read fields from JSONL objects.
 #[derive(Debug, Clone)]
@@ -94,7 +159,7 @@ impl Default for FieldNames {
 }
 
 /// An article ready for the pipeline.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Article {
     /// The id: the id field's value, the file path, or the line number.
     pub id: Value,
@@ -105,6 +170,11 @@ pub struct Article {
     /// All fields of the input object, in input order (for JSONL); empty for text files except
     /// for the text itself.
     pub fields: Map<String, Value>,
+    /// The JSON text, as in the input, of the top-level fields that hold numbers: a
+    /// [`Value`] cannot hold every number exactly (`18446744073709551616`, `1.000000000000000000001`,
+    /// `1e400`), so [`write_article_record`](crate::io::write_article_record) writes these
+    /// back byte for byte. A number beyond `f64` (`1e400`) is `null` in `fields`.
+    pub raw_numbers: Vec<(String, String)>,
 }
 
 /// What is wrong with one input line.
@@ -113,7 +183,8 @@ pub struct Article {
 pub struct InputError {
     /// A stable machine-readable kind: `invalid_json`, `not_an_object`, `missing_text`,
     /// `text_not_string`, `title_not_string`, `invalid_utf8`, `empty_text` (no text and no
-    /// headline), `too_large`, `read_error`.
+    /// headline), `too_large`, `truncated_input` (a file that ends or breaks off in the middle,
+    /// such as a truncated gzip), `read_error` (a file or link that cannot be read).
     pub kind: &'static str,
     /// A message for people.
     pub message: String,
@@ -136,6 +207,8 @@ impl InputError {
 pub struct Item {
     /// The source's name (`-` for stdin).
     pub source: std::sync::Arc<str>,
+    /// The source's index in the list the [`Reader`] was given.
+    pub source_index: usize,
     /// 1-based line number in the source (1 for text files).
     pub line: usize,
     /// The article or what is wrong with the line.
@@ -144,10 +217,12 @@ pub struct Item {
 
 /// Reads items from a list of sources, one at a time, in order.
 pub struct Reader {
-    sources: std::vec::IntoIter<Source>,
-    current: Option<(std::sync::Arc<str>, LineSource)>,
+    sources: std::iter::Enumerate<std::vec::IntoIter<Source>>,
+    current: Option<(std::sync::Arc<str>, usize, LineSource)>,
     fields: FieldNames,
     max_bytes: usize,
+    /// Where to start: sources before `.0` are skipped, and the first `.1` lines of source `.0`.
+    start: (usize, usize),
 }
 
 enum LineSource {
@@ -158,53 +233,129 @@ enum LineSource {
     Done,
 }
 
+/// The longest JSONL line read, for articles of up to `max_bytes` of text: JSON escapes may
+/// write a character of text in up to 6 bytes (`\u00e9`), plus room for other fields.
+fn line_limit(max_bytes: usize) -> usize {
+    max_bytes.saturating_mul(6).saturating_add(1 << 20)
+}
+
 impl Reader {
-    /// A reader over `sources`; articles longer than `max_bytes` become `too_large` errors.
+    /// A reader over `sources`; articles whose text (with the headline) is longer than
+    /// `max_bytes` become `too_large` errors.
     pub fn new(sources: Vec<Source>, fields: FieldNames, max_bytes: usize) -> Self {
         Self {
-            sources: sources.into_iter(),
+            sources: sources.into_iter().enumerate(),
             current: None,
             fields,
             max_bytes,
+            start: (0, 0),
         }
     }
 
-    /// The next item; `Err` only when a source cannot be opened or read at all.
+    /// Starts reading after line `line` of source `source` (an index into the sources): the
+    /// sources before it and its first `line` lines are skipped without being parsed. For
+    /// resuming a run.
+    pub fn skip_to(&mut self, source: usize, line: usize) {
+        self.start = (source, line);
+    }
+
+    /// The next item; `Err` only when standard input cannot be read. A file that cannot be
+    /// opened or breaks off (a truncated gzip) gives an error item, after every line read
+    /// before it, and reading goes on with the next source.
     pub fn next_item(&mut self) -> Result<Option<Item>> {
         loop {
             if self.current.is_none() {
-                let Some(source) = self.sources.next() else {
+                let Some((index, source)) = self.sources.next() else {
                     return Ok(None);
                 };
+                let (start, skip) = self.start;
+                if index < start || (index == start && skip > 0 && !source.has_lines()) {
+                    continue;
+                }
+                let skip = if index == start { skip } else { 0 };
                 let name: std::sync::Arc<str> = source.name().into();
-                match source {
-                    Source::Text(path) => {
-                        return Ok(Some(Item {
-                            source: name,
-                            line: 1,
-                            article: self.read_text_file(&path)?,
-                        }));
+                let item = |article| Item {
+                    source: name.clone(),
+                    source_index: index,
+                    line: 1,
+                    article,
+                };
+                let reader: Box<dyn BufRead + Send> = match source {
+                    Source::Text(path) => return Ok(Some(item(self.read_text_file(&path)))),
+                    Source::Unreadable { message, .. } => {
+                        return Ok(Some(item(Err(InputError::new("read_error", message)))));
                     }
-                    Source::Stdin => {
-                        let reader = Box::new(BufReader::with_capacity(1 << 16, std::io::stdin()));
-                        self.current = Some((name, LineSource::Lines { reader, line: 0 }));
+                    Source::Stdin => Box::new(BufReader::with_capacity(1 << 16, std::io::stdin())),
+                    Source::Jsonl(path) => match open_jsonl(&path) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            return Ok(Some(item(Err(InputError::new(
+                                "read_error",
+                                format!("{e:#}"),
+                            )))));
+                        }
+                    },
+                };
+                let mut src = LineSource::Lines { reader, line: 0 };
+                if let LineSource::Lines { reader, line } = &mut src {
+                    let mut sink = Vec::new();
+                    while *line < skip {
+                        match read_line_limited(reader.as_mut(), &mut sink, 0) {
+                            Ok(LineStatus::Eof) | Err(_) => break,
+                            Ok(_) => *line += 1,
+                        }
                     }
-                    Source::Jsonl(path) => {
-                        let reader = open_jsonl(&path)?;
-                        self.current = Some((name, LineSource::Lines { reader, line: 0 }));
+                    if *line < skip {
+                        // The input ended (or broke off) where the run had stopped.
+                        continue;
                     }
                 }
+                self.current = Some((name, index, src));
             }
-            let Some((name, src)) = self.current.as_mut() else {
+            let Some((name, index, src)) = self.current.as_mut() else {
                 continue;
             };
             let LineSource::Lines { reader, line } = src else {
                 self.current = None;
                 continue;
             };
+            let limit = line_limit(self.max_bytes);
             let mut buf = Vec::new();
-            let status = read_line_limited(reader.as_mut(), &mut buf, self.max_bytes)
-                .with_context(|| format!("cannot read {name}"))?;
+            let status = match read_line_limited(reader.as_mut(), &mut buf, limit) {
+                Ok(status) => status,
+                Err(e) if name.as_ref() == "-" => {
+                    return Err(anyhow::Error::new(e).context("cannot read standard input"));
+                }
+                Err(e) => {
+                    // The lines before were whole; the damage is one error record, and the run
+                    // goes on with the next source.
+                    *line += 1;
+                    let n = *line;
+                    let kind = match e.kind() {
+                        std::io::ErrorKind::UnexpectedEof
+                        | std::io::ErrorKind::InvalidInput
+                        | std::io::ErrorKind::InvalidData => "truncated_input",
+                        _ => "read_error",
+                    };
+                    let partial = if buf.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({} bytes of an unfinished line dropped)", buf.len())
+                    };
+                    let item = Item {
+                        source: name.clone(),
+                        source_index: *index,
+                        line: n,
+                        article: Err(InputError::new(
+                            kind,
+                            format!("the input breaks off at line {n}: {e}{partial}"),
+                        )),
+                    };
+                    *src = LineSource::Done;
+                    self.current = None;
+                    return Ok(Some(item));
+                }
+            };
             let too_long = match status {
                 LineStatus::Eof => {
                     *src = LineSource::Done;
@@ -216,6 +367,10 @@ impl Reader {
             };
             *line += 1;
             let n = *line;
+            // A UTF-8 byte-order mark at the start of a file is not part of its first line.
+            if n == 1 && buf.starts_with(BOM) {
+                buf.drain(..BOM.len());
+            }
             // Blank lines carry no article; skip them (they are not errors).
             if !too_long && buf.iter().all(u8::is_ascii_whitespace) {
                 continue;
@@ -224,63 +379,93 @@ impl Reader {
                 Err(InputError::new(
                     "too_large",
                     format!(
-                        "line is longer than {} bytes (raise --max-bytes to accept it)",
+                        "line is longer than {limit} bytes, too long for an article of at most {} bytes (raise --max-bytes to accept it)",
                         self.max_bytes
                     ),
                 ))
             } else {
-                parse_line(&buf, n, &self.fields)
+                parse_line(&buf, n, &self.fields).and_then(|a| {
+                    let size = a.text.len() + a.title.as_ref().map_or(0, String::len);
+                    if size > self.max_bytes {
+                        Err(InputError {
+                            id: Some(a.id),
+                            ..InputError::new(
+                                "too_large",
+                                format!(
+                                    "the article is {size} bytes, longer than {} bytes (raise --max-bytes to accept it)",
+                                    self.max_bytes
+                                ),
+                            )
+                        })
+                    } else {
+                        Ok(a)
+                    }
+                })
             };
             return Ok(Some(Item {
                 source: name.clone(),
+                source_index: *index,
                 line: n,
                 article,
             }));
         }
     }
 
-    fn read_text_file(&self, path: &Path) -> Result<Result<Article, InputError>> {
-        let bytes =
-            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    fn read_text_file(&self, path: &Path) -> Result<Article, InputError> {
         let id = Value::String(path.display().to_string());
-        if bytes.len() > self.max_bytes {
-            return Ok(Err(InputError {
-                id: Some(id),
-                ..InputError::new(
-                    "too_large",
-                    format!(
-                        "file is larger than {} bytes (raise --max-bytes to accept it)",
-                        self.max_bytes
-                    ),
-                )
-            }));
-        }
-        let text = match String::from_utf8(bytes) {
-            Ok(t) => t,
-            Err(e) => {
-                return Ok(Err(InputError {
-                    id: Some(id),
-                    ..InputError::new(
-                        "invalid_utf8",
-                        format!("file is not valid UTF-8: {}", e.utf8_error()),
-                    )
-                }));
-            }
+        let with_id = |e: InputError| InputError {
+            id: Some(id.clone()),
+            ..e
         };
+        let mut bytes = Vec::new();
+        // One byte more than the limit tells a file that is too large without reading all of it.
+        let read = File::open(path).and_then(|f| {
+            f.take(self.max_bytes as u64 + BOM.len() as u64 + 1)
+                .read_to_end(&mut bytes)
+        });
+        if let Err(e) = read {
+            return Err(with_id(InputError::new(
+                "read_error",
+                format!("cannot read {}: {e}", path.display()),
+            )));
+        }
+        if bytes.starts_with(BOM) {
+            bytes.drain(..BOM.len());
+        }
+        if bytes.len() > self.max_bytes {
+            return Err(with_id(InputError::new(
+                "too_large",
+                format!(
+                    "file is larger than {} bytes (raise --max-bytes to accept it)",
+                    self.max_bytes
+                ),
+            )));
+        }
+        let text = String::from_utf8(bytes).map_err(|e| {
+            with_id(InputError::new(
+                "invalid_utf8",
+                format!("file is not valid UTF-8: {}", e.utf8_error()),
+            ))
+        })?;
         if text.trim().is_empty() {
-            return Ok(Err(InputError {
-                id: Some(id),
-                ..InputError::new("empty_text", "file is empty")
-            }));
+            return Err(with_id(InputError::new("empty_text", "file is empty")));
         }
         let mut fields = Map::new();
         fields.insert(self.fields.text.clone(), Value::String(text.clone()));
-        Ok(Ok(Article {
+        Ok(Article {
             id,
             text,
             title: None,
             fields,
-        }))
+            raw_numbers: Vec::new(),
+        })
+    }
+}
+
+impl Source {
+    /// Whether the source is read line by line (JSONL, stdin) rather than as one item.
+    fn has_lines(&self) -> bool {
+        matches!(self, Source::Stdin | Source::Jsonl(_))
     }
 }
 
@@ -292,22 +477,23 @@ impl Iterator for Reader {
 }
 
 fn open_jsonl(path: &Path) -> Result<Box<dyn BufRead + Send>> {
-    let mut file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut magic = [0u8; 2];
-    let n = file.read(&mut magic)?;
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let gz = (n == 2 && magic == [0x1f, 0x8b]) || path.extension().is_some_and(|e| e == "gz");
+    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let magic = reader
+        .fill_buf()
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let gz = magic.starts_with(&[0x1f, 0x8b]) || path.extension().is_some_and(|e| e == "gz");
     Ok(if gz {
         Box::new(BufReader::with_capacity(
             1 << 16,
-            flate2::read::MultiGzDecoder::new(file),
+            flate2::bufread::MultiGzDecoder::new(reader),
         ))
     } else {
-        Box::new(BufReader::with_capacity(1 << 16, file))
+        Box::new(reader)
     })
 }
 
-enum LineStatus {
+pub(crate) enum LineStatus {
     Eof,
     Line,
     TooLong,
@@ -315,7 +501,7 @@ enum LineStatus {
 
 /// Reads one line (without its newline) into `buf`, keeping at most `max` bytes; a longer line
 /// is consumed to its end and reported as [`LineStatus::TooLong`].
-fn read_line_limited(
+pub(crate) fn read_line_limited(
     reader: &mut dyn BufRead,
     buf: &mut Vec<u8>,
     max: usize,
@@ -372,14 +558,7 @@ fn memchr_newline(b: &[u8]) -> Option<usize> {
 pub fn parse_line(bytes: &[u8], line: usize, names: &FieldNames) -> Result<Article, InputError> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| InputError::new("invalid_utf8", format!("line is not valid UTF-8: {e}")))?;
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| InputError::new("invalid_json", format!("invalid JSON: {e}")))?;
-    let Value::Object(fields) = value else {
-        return Err(InputError::new(
-            "not_an_object",
-            format!("expected a JSON object, found {}", json_type(&value)),
-        ));
-    };
+    let (fields, raw_numbers) = parse_object(text)?;
     let id = fields
         .get(&names.id)
         .cloned()
@@ -435,7 +614,82 @@ pub fn parse_line(bytes: &[u8], line: usize, names: &FieldNames) -> Result<Artic
         text,
         title,
         fields,
+        raw_numbers,
     })
+}
+
+/// The fields of a JSON object, in input order (a repeated name keeps its first place and its
+/// last value, as in [`serde_json::Map`]), and the input text of those holding numbers.
+type Fields = (Map<String, Value>, Vec<(String, String)>);
+
+/// Parses a line holding one JSON object into its fields. Each field is read from its own text,
+/// so that fields holding numbers keep that text (see [`Article::raw_numbers`]); a number
+/// beyond `f64` (`1e400`) leaves its field `null` there instead of failing the line.
+fn parse_object(text: &str) -> Result<Fields, InputError> {
+    use serde::de::{Deserializer as _, MapAccess, Visitor};
+    use serde_json::value::RawValue;
+
+    let invalid =
+        |e: serde_json::Error| InputError::new("invalid_json", format!("invalid JSON: {e}"));
+    // Syntax first (iteratively, without building anything): the whole line, nothing after it.
+    let raw: &RawValue = serde_json::from_str(text).map_err(invalid)?;
+    let found = match raw.get().as_bytes().first() {
+        Some(b'{') => None,
+        Some(b'[') => Some("an array"),
+        Some(b'"') => Some("a string"),
+        Some(b't' | b'f') => Some("a boolean"),
+        Some(b'n') => Some("null"),
+        _ => Some("a number"),
+    };
+    if let Some(found) = found {
+        return Err(InputError::new(
+            "not_an_object",
+            format!("expected a JSON object, found {found}"),
+        ));
+    }
+
+    struct Pairs;
+    impl<'de> Visitor<'de> for Pairs {
+        type Value = Vec<(String, &'de RawValue)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(key) = map.next_key::<String>()? {
+                out.push((key, map.next_value::<&'de RawValue>()?));
+            }
+            Ok(out)
+        }
+    }
+    let pairs = serde_json::Deserializer::from_str(raw.get())
+        .deserialize_map(Pairs)
+        .map_err(invalid)?;
+    let mut fields = Map::new();
+    let mut raw_numbers: Vec<(String, String)> = Vec::new();
+    for (key, raw) in pairs {
+        let value = match serde_json::from_str::<Value>(raw.get()) {
+            Ok(v) => v,
+            Err(e) if e.to_string().starts_with("number out of range") => Value::Null,
+            Err(e) => return Err(invalid(e)),
+        };
+        raw_numbers.retain(|(k, _)| *k != key);
+        if (value.is_null() && !raw.get().starts_with('n')) || has_number(&value) {
+            raw_numbers.push((key.clone(), raw.get().to_string()));
+        }
+        fields.insert(key, value);
+    }
+    Ok((fields, raw_numbers))
+}
+
+/// Whether a value holds a number anywhere.
+fn has_number(v: &Value) -> bool {
+    match v {
+        Value::Number(_) => true,
+        Value::Array(a) => a.iter().any(has_number),
+        Value::Object(o) => o.values().any(has_number),
+        _ => false,
+    }
 }
 
 fn json_type(v: &Value) -> &'static str {

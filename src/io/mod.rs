@@ -4,4 +4,5 @@ mod input;
 mod output;
 
 pub use input::{Article, FieldNames, InputError, Item, Reader, Source, parse_line};
-pub use output::{error_record, write_record};
+pub(crate) use input::{LineStatus, read_line_limited};
+pub use output::{error_record, write_article_record, write_record};

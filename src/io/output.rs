@@ -1,6 +1,6 @@
 //! Writing records as JSON lines.
 
-use super::InputError;
+use super::{Article, InputError};
 use serde_json::{Map, Value, json};
 use std::io::Write;
 
@@ -24,4 +24,37 @@ pub fn error_record(source: &str, line: usize, error: &InputError) -> Map<String
 pub fn write_record(out: &mut impl Write, record: &Map<String, Value>) -> std::io::Result<()> {
     serde_json::to_writer(&mut *out, record)?;
     out.write_all(b"\n")
+}
+
+/// Writes the record of an article as a line of JSON, with the input's own text for the fields
+/// that hold numbers and pass through unchanged (see [`Article::raw_numbers`]): numbers come
+/// back byte for byte. `id_field` is the input field the record's `id` came from.
+pub fn write_article_record(
+    out: &mut impl Write,
+    record: &Map<String, Value>,
+    article: &Article,
+    id_field: &str,
+) -> std::io::Result<()> {
+    if article.raw_numbers.is_empty() {
+        return write_record(out, record);
+    }
+    out.write_all(b"{")?;
+    for (i, (key, value)) in record.iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut *out, key)?;
+        out.write_all(b":")?;
+        let field = if key == "id" { id_field } else { key.as_str() };
+        let raw = article
+            .raw_numbers
+            .iter()
+            .find(|(k, _)| k == field)
+            .filter(|_| article.fields.get(field) == Some(value));
+        match raw {
+            Some((_, raw)) => out.write_all(raw.as_bytes())?,
+            None => serde_json::to_writer(&mut *out, value)?,
+        }
+    }
+    out.write_all(b"}\n")
 }

@@ -29,6 +29,7 @@ mod aggregate;
 mod html;
 mod record;
 
+use crate::io::LineStatus;
 use aggregate::{Aggregator, EntityStats, week_label};
 use anyhow::{Context, Result, bail};
 use flate2::read::MultiGzDecoder;
@@ -60,10 +61,17 @@ pub struct ReportOptions {
     pub related: usize,
     /// Title of the HTML page.
     pub title: String,
+    /// Lines longer than this many bytes are counted as too long and skipped without being held
+    /// in memory.
+    pub max_line_bytes: usize,
     /// An alias table (TOML or CSV) whose entries win over the resolution of entities across
     /// the corpus, both ways (see `entities::corpus`).
     pub aliases: Option<PathBuf>,
 }
+
+/// The default line limit of `report`: a record of an article of `annotate`'s largest default
+/// size (16 MiB), its text escaped and its annotation added, fits.
+pub const MAX_LINE_BYTES: usize = 256 << 20;
 
 impl Default for ReportOptions {
     fn default() -> Self {
@@ -76,6 +84,7 @@ impl Default for ReportOptions {
             top: 200,
             related: 5,
             title: "ontleed report".to_string(),
+            max_line_bytes: MAX_LINE_BYTES,
             aliases: None,
         }
     }
@@ -94,6 +103,11 @@ pub struct ReportSummary {
     pub errors: u64,
     /// Lines that are not JSON objects.
     pub invalid: u64,
+    /// Lines longer than the line limit (skipped; not counted in `records`).
+    pub too_long: u64,
+    /// Input files that break off (a truncated or damaged gzip): their lines up to the break
+    /// are counted, the unfinished last one is not.
+    pub truncated: u64,
     /// Annotated records without a valid date in the date field.
     pub undated: u64,
     /// Distinct entities.
@@ -128,7 +142,21 @@ impl fmt::Display for ReportSummary {
         if self.undated > 0 {
             write!(f, " ({} undated)", self.undated)?;
         }
+        if self.too_long > 0 {
+            write!(f, "; {} lines too long", self.too_long)?;
+        }
+        if self.truncated > 0 {
+            write!(f, "; {} input files break off", self.truncated)?;
+        }
         Ok(())
+    }
+}
+
+impl ReportSummary {
+    /// Whether some input was bad: lines that are not JSON objects or too long, or a file that
+    /// breaks off (`report` then exits with status 1). Error records are good input.
+    pub fn has_bad_input(&self) -> bool {
+        self.invalid + self.too_long + self.truncated > 0
     }
 }
 
@@ -140,7 +168,13 @@ pub fn run(opts: &ReportOptions) -> Result<ReportSummary> {
     let mut agg = Aggregator::new(&opts.date_field);
     agg.set_aliases(opts.aliases.as_deref())?;
     for input in &opts.inputs {
-        read_input(input, &mut agg).with_context(|| format!("reading {}", input.display()))?;
+        if let Err(e) = read_input(input, &mut agg, opts.max_line_bytes)
+            .with_context(|| format!("reading {}", input.display()))?
+        {
+            // Whatever was read before the break counts; the run goes on with the next file.
+            eprintln!("ontleed report: {}: {e}", input.display());
+            agg.summary.truncated += 1;
+        }
     }
     agg.finish_summary();
     let report = Report::new(agg);
@@ -170,7 +204,13 @@ fn write_file(path: &Path, body: impl FnOnce(&mut dyn Write) -> Result<()>) -> R
         .with_context(|| format!("writing {}", path.display()))
 }
 
-fn read_input(path: &Path, agg: &mut Aggregator) -> Result<()> {
+/// Reads one input into the aggregation. `Err`: the file cannot be opened; `Ok(Err)`: it broke
+/// off after the lines already added (a truncated gzip).
+fn read_input(
+    path: &Path,
+    agg: &mut Aggregator,
+    max_line: usize,
+) -> Result<std::result::Result<(), String>> {
     let raw: Box<dyn Read> = if path.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
@@ -196,17 +236,34 @@ fn read_input(path: &Path, agg: &mut Aggregator) -> Result<()> {
     let mut line = 0u64;
     loop {
         buf.clear();
-        let n = reader
-            .read_until(b'\n', &mut buf)
-            .with_context(|| format!("line {}", line + 1))?;
-        if n == 0 {
-            return Ok(());
+        match crate::io::read_line_limited(reader.as_mut(), &mut buf, max_line) {
+            Ok(LineStatus::Eof) => return Ok(Ok(())),
+            Ok(LineStatus::Line) => agg.add_line(&buf),
+            Ok(LineStatus::TooLong) => agg.summary.too_long += 1,
+            Err(e) => {
+                return Ok(Err(format!(
+                    "breaks off at line {}: {e}{}",
+                    line + 1,
+                    if buf.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({} bytes of an unfinished line dropped)", buf.len())
+                    }
+                )));
+            }
         }
         line += 1;
-        while buf.last().is_some_and(|&b| b == b'\n' || b == b'\r') {
-            buf.pop();
-        }
-        agg.add_line(&buf);
+    }
+}
+
+/// A CSV cell as a spreadsheet shows it: text starting with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return would be taken for a formula (`=HYPERLINK(…)` runs when the file is opened),
+/// so it gets a leading `'`, which spreadsheets read as "this is text" (OWASP's advice).
+fn csv_cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
     }
 }
 
@@ -396,16 +453,16 @@ impl Report {
                 .join("; ");
             out.write_record([
                 (rank + 1).to_string(),
-                e.canonical.clone(),
-                e.label.clone(),
-                e.id.clone().unwrap_or_default(),
+                csv_cell(&e.canonical),
+                csv_cell(&e.label),
+                csv_cell(e.id.as_deref().unwrap_or_default()),
                 e.articles.to_string(),
                 e.mentions.to_string(),
                 e.first.map(|d| d.to_string()).unwrap_or_default(),
                 e.last.map(|d| d.to_string()).unwrap_or_default(),
-                co,
-                topics,
-                aggregate::variants_text(e),
+                csv_cell(&co),
+                csv_cell(&topics),
+                csv_cell(&aggregate::variants_text(e)),
             ])?;
         }
         out.flush()?;

@@ -273,7 +273,8 @@ pub struct TopicIn<'a> {
 /// The fields of a record that the report uses.
 #[derive(Debug, Default)]
 pub struct RecordIn<'a> {
-    /// An `error` field with a value: an error record.
+    /// An error record: an `error` field with a value and no `ontleed` field (every annotated
+    /// record has `ontleed`, and an input field named `error` passes through into it).
     pub error: bool,
     /// A `skipped` field with a value: a skipped article.
     pub skipped: bool,
@@ -307,10 +308,12 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut r = RecordIn::default();
+        let mut annotated = false;
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             match key.as_ref() {
                 k if k == self.date_field => r.date = map.next_value()?,
                 "error" => r.error = map.next_value::<Present>()?.0,
+                "ontleed" => annotated = map.next_value::<Present>()?.0,
                 "skipped" => r.skipped = map.next_value::<Present>()?.0,
                 "entities" => r.entities = map.next_value::<Items<EntityIn>>()?.0,
                 "entity_summary" => r.summary = map.next_value::<Items<EntityIn>>()?.0,
@@ -320,6 +323,7 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
                 }
             }
         }
+        r.error &= !annotated;
         Ok(r)
     }
 }
@@ -354,6 +358,16 @@ mod tests {
         assert_eq!(s[1].canonical, Scalar::Absent);
         assert_eq!(s[1].mentions.count(), None);
         assert!(r.topics.is_none() && r.entities.is_none());
+    }
+
+    /// An input field named `error` (or `line`) passes through into an annotated record, which
+    /// has `ontleed`: it is no error record.
+    #[test]
+    fn error_records_lack_ontleed() {
+        let good = br#"{"id":1,"line":3,"error":{"kind":"x","message":"y"},"entity_summary":[],"ontleed":{"version":"0.1.0"}}"#;
+        assert!(!parse(good, "date").unwrap().error);
+        let bad = br#"{"line":3,"source":"a.jsonl","error":{"kind":"x","message":"y"}}"#;
+        assert!(parse(bad, "date").unwrap().error);
     }
 
     #[test]
