@@ -648,3 +648,71 @@ fn throughput() {
         n as f64 / secs
     );
 }
+
+mod categories {
+    use crate::topics::categories::{Category, CategoryModel, Header};
+
+    fn tiny(thresholds: Vec<f32>, best_floor: f32) -> CategoryModel {
+        let header = Header {
+            name: "test 1".into(),
+            dim: 4,
+            categories: Category::ALL.iter().map(|c| c.id.to_string()).collect(),
+            topics: vec![],
+            calibration: vec![],
+            thresholds,
+            best_floor,
+            training: serde_json::Value::Null,
+        };
+        let width = 4 + 3 + 1;
+        CategoryModel::new(header, vec![0.0; 15 * width]).expect("valid")
+    }
+
+    #[test]
+    fn the_builtin_model_loads_with_the_15_categories() {
+        let m = CategoryModel::builtin().expect("built-in model");
+        assert_eq!(m.header().categories.len(), 15);
+        assert_eq!(m.header().calibration.len(), 15);
+        assert!(m.header().thresholds.iter().all(|t| (0.0..1.0).contains(t)));
+    }
+
+    #[test]
+    fn decide_keeps_categories_over_their_threshold_best_first_at_most_three() {
+        let m = tiny(vec![0.5; 15], 1.0);
+        let mut p = vec![0.1f32; 15];
+        p[3] = 0.6;
+        p[0] = 0.9;
+        p[7] = 0.55;
+        p[9] = 0.7;
+        let ids: Vec<&str> = m.decide(&p).iter().map(|c| c.id).collect();
+        assert_eq!(ids, ["sport", "labour", "justice"]);
+        assert!(m.decide(&[0.1; 15]).is_empty());
+        // With a floor, the most probable category is kept below its threshold.
+        let m = tiny(vec![0.5; 15], 0.5);
+        let mut p = vec![0.1f32; 15];
+        p[2] = 0.3;
+        let ids: Vec<&str> = m.decide(&p).iter().map(|c| c.id).collect();
+        assert_eq!(ids, ["politics"]);
+    }
+
+    #[test]
+    fn a_model_survives_its_file_format_and_damage_is_an_error() {
+        let m = tiny(vec![0.4; 15], 1.0);
+        let bytes = m.to_bytes().expect("bytes");
+        let back = CategoryModel::from_bytes(&bytes).expect("reads back");
+        assert_eq!(back.header(), m.header());
+        assert!(CategoryModel::from_bytes(&bytes[..bytes.len() / 2]).is_err());
+        assert!(CategoryModel::from_bytes(b"nonsense").is_err());
+        let mut header = m.header().clone();
+        header.thresholds.pop();
+        assert!(CategoryModel::new(header, vec![0.0; 15 * 8]).is_err());
+    }
+
+    #[test]
+    fn taxonomy_topics_name_known_categories() {
+        let t = crate::topics::Taxonomy::builtin();
+        assert!(t.topics.iter().all(|t| t.category.is_some()));
+        let bad = "name = \"x\"\nversion = \"1\"\n[[topic]]\nid = \"a\"\nlabel_nl = \"A\"\nlabel_en = \"A\"\ncategory = \"weather\"\nterms = [\"a\"]\n";
+        let e = crate::topics::Taxonomy::from_toml(bad).unwrap_err().to_string();
+        assert!(e.contains("category"), "{e}");
+    }
+}
