@@ -82,36 +82,100 @@ pub(crate) fn from_whatlang(lang: Lang) -> (&'static str, &'static str) {
     }
 }
 
-/// The nine languages the fine detector decides between: Dutch and the languages that are
-/// easily confused with it or common in Dutch news.
-pub(crate) const FINE: [Lingua; 9] = [
-    Lingua::Afrikaans,
-    Lingua::Danish,
-    Lingua::Dutch,
-    Lingua::English,
-    Lingua::French,
-    Lingua::German,
-    Lingua::Italian,
-    Lingua::Spanish,
-    Lingua::Swedish,
-];
+/// A group of languages that whatlang mixes up and lingua tells apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Group {
+    /// Dutch, Afrikaans, German, English (lingua has no Frisian model).
+    West,
+    /// Danish, Norwegian Bokmål and Nynorsk, Swedish.
+    Nordic,
+    /// Spanish, Portuguese, Catalan (lingua has no Galician model), with French and Italian,
+    /// which whatlang mistakes for them when unsure.
+    Romance,
+    /// Russian, Ukrainian, Bulgarian, Belarusian, Serbian, Macedonian.
+    Cyrillic,
+    /// Turkish, Azerbaijani.
+    Turkic,
+}
 
-/// The West Germanic four: whatlang's Dutch/Afrikaans mistakes stay within this group.
-pub(crate) const WEST: [Lingua; 4] = [
-    Lingua::Afrikaans,
-    Lingua::Dutch,
-    Lingua::English,
-    Lingua::German,
-];
+impl Group {
+    pub(crate) const ALL: [Group; 5] = [
+        Group::West,
+        Group::Nordic,
+        Group::Romance,
+        Group::Cyrillic,
+        Group::Turkic,
+    ];
 
-/// Languages outside the nine that whatlang often names for one of the nine (Danish read as
-/// Bokmål, Spanish as Portuguese or Catalan). When whatlang names one of these, the fine
-/// detector runs with these added, so that a real Norwegian, Portuguese or Catalan text can
-/// still be named as such.
-pub(crate) const GUARDS: [Lingua; 3] = [Lingua::Bokmal, Lingua::Portuguese, Lingua::Catalan];
+    /// The lingua languages of the group.
+    pub(crate) fn languages(self) -> &'static [Lingua] {
+        match self {
+            Group::West => &[
+                Lingua::Dutch,
+                Lingua::Afrikaans,
+                Lingua::German,
+                Lingua::English,
+            ],
+            Group::Nordic => &[
+                Lingua::Danish,
+                Lingua::Bokmal,
+                Lingua::Nynorsk,
+                Lingua::Swedish,
+            ],
+            Group::Romance => &[
+                Lingua::Spanish,
+                Lingua::Portuguese,
+                Lingua::Catalan,
+                Lingua::French,
+                Lingua::Italian,
+            ],
+            Group::Cyrillic => &[
+                Lingua::Russian,
+                Lingua::Ukrainian,
+                Lingua::Bulgarian,
+                Lingua::Belarusian,
+                Lingua::Serbian,
+                Lingua::Macedonian,
+            ],
+            Group::Turkic => &[Lingua::Turkish, Lingua::Azerbaijani],
+        }
+    }
+
+    /// The group of a language whatlang names, if it is in one. Turkmen and Uzbek, which
+    /// lingua does not know, are whatlang's usual wrong answers for Turkish.
+    pub(crate) fn of_whatlang(lang: Lang) -> Option<Group> {
+        Some(match lang {
+            Lang::Nld | Lang::Afr | Lang::Deu | Lang::Eng => Group::West,
+            Lang::Dan | Lang::Nob | Lang::Swe => Group::Nordic,
+            Lang::Spa | Lang::Por | Lang::Cat => Group::Romance,
+            // French and Italian are in the group only when whatlang is unsure (see `mod.rs`).
+            Lang::Fra | Lang::Ita => Group::Romance,
+            Lang::Rus | Lang::Ukr | Lang::Bul | Lang::Bel | Lang::Srp | Lang::Mkd => {
+                Group::Cyrillic
+            }
+            Lang::Tur | Lang::Aze | Lang::Tuk | Lang::Uzb => Group::Turkic,
+            _ => return None,
+        })
+    }
+}
+
+/// Languages lingua knows here outside the groups: a text whatlang is unsure about is compared
+/// with these too when whatlang names one of them.
+pub(crate) const OTHERS: [Lingua; 1] = [Lingua::Polish];
+
+/// Every lingua language the detector is built with.
+pub(crate) fn all_lingua() -> Vec<Lingua> {
+    Group::ALL
+        .iter()
+        .flat_map(|g| g.languages().iter().copied())
+        .chain(OTHERS)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
 
 /// ISO 639-1 code and English name of a lingua language the detector uses, or `None` for a
-/// language outside [`FINE`] and [`GUARDS`] (which the detector never builds lingua with).
+/// language it is not built with.
 pub(crate) fn from_lingua(lang: Lingua) -> Option<(&'static str, &'static str)> {
     let whatlang = match lang {
         Lingua::Afrikaans => Lang::Afr,
@@ -126,17 +190,32 @@ pub(crate) fn from_lingua(lang: Lingua) -> Option<(&'static str, &'static str)> 
         Lingua::Bokmal => Lang::Nob,
         Lingua::Portuguese => Lang::Por,
         Lingua::Catalan => Lang::Cat,
+        Lingua::Russian => Lang::Rus,
+        Lingua::Ukrainian => Lang::Ukr,
+        Lingua::Bulgarian => Lang::Bul,
+        Lingua::Belarusian => Lang::Bel,
+        Lingua::Serbian => Lang::Srp,
+        Lingua::Macedonian => Lang::Mkd,
+        Lingua::Turkish => Lang::Tur,
+        Lingua::Azerbaijani => Lang::Aze,
+        Lingua::Polish => Lang::Pol,
+        // whatlang has no Nynorsk.
+        Lingua::Nynorsk => return Some(("nn", "Norwegian Nynorsk")),
         #[allow(unreachable_patterns)]
         _ => return None,
     };
     Some(from_whatlang(whatlang))
 }
 
-/// The lingua language with this ISO 639-1 code, among [`FINE`] and [`GUARDS`].
+/// The lingua language of a whatlang language, among those the detector is built with.
+pub(crate) fn lingua_for_whatlang(lang: Lang) -> Option<Lingua> {
+    lingua_for_code(from_whatlang(lang).0)
+}
+
+/// The lingua language with this ISO 639-1 code, among those the detector is built with.
 pub(crate) fn lingua_for_code(code: &str) -> Option<Lingua> {
-    FINE.iter()
-        .chain(GUARDS.iter())
-        .copied()
+    all_lingua()
+        .into_iter()
         .find(|&lang| from_lingua(lang).is_some_and(|(c, _)| c == code))
 }
 
@@ -158,11 +237,11 @@ mod tests {
 
     #[test]
     fn lingua_languages_map_to_the_same_codes_as_lingua() {
-        for lang in FINE.iter().chain(GUARDS.iter()) {
-            let (code, _) = from_lingua(*lang).unwrap();
+        for lang in all_lingua() {
+            let (code, _) = from_lingua(lang).unwrap();
             assert_eq!(code, lang.iso_code_639_1().to_string());
-            assert_eq!(lingua_for_code(code), Some(*lang));
+            assert_eq!(lingua_for_code(code), Some(lang));
         }
-        assert_eq!(lingua_for_code("pl"), None);
+        assert_eq!(lingua_for_code("fi"), None);
     }
 }

@@ -108,6 +108,125 @@ fn nothing_to_go_on() {
 }
 
 #[test]
+fn zero_width_characters_are_undetermined() {
+    // Issue 25, item 9: whatlang called these Arabic.
+    for text in [
+        "\u{200b}",
+        "\u{200b}\u{200c}\u{200d}\u{2060}\u{feff}",
+        " \u{200b} \u{200b} ",
+    ] {
+        assert_eq!(detector().detect(text), None, "{text:?}");
+        assert_eq!(detector().paragraph_language(text, "nl"), None);
+    }
+}
+
+#[test]
+fn dutch_headlines_full_of_foreign_names() {
+    for text in [
+        "Meta test eigen versie van livestreamsite Twitch",
+        "Snoop Dogg speelt hoofdrol in komische sportfilm",
+        "China vuurt raketten af die rondom Taiwan in het water neerkomen",
+        "Ursula von der Leyen krijgt tweede termijn als Commissievoorzitter",
+        "Max Verstappen boos na straf van stewards in Mexico",
+    ] {
+        assert_eq!(code(text), Some("nl"), "{text}");
+    }
+}
+
+#[test]
+fn dutch_brief_with_names_is_dutch() {
+    let text = "Premier Dick Schoof sprak dinsdag in Brussel met Ursula von der Leyen over de \
+                Oekraïne-steun. PVV-leider Geert Wilders en VVD-fractievoorzitter Dilan \
+                Yeşilgöz-Zegerius reageerden kritisch.";
+    assert_eq!(code(text), Some("nl"));
+}
+
+#[test]
+fn no_evidence_is_dutch_but_not_reliable() {
+    for text in [
+        "Huawei in Shenzhen.",
+        "Ajax - PSV",
+        "Foto: ANP",
+        "Donald Trump",
+        "#MeToo @NOS https://nos.nl",
+    ] {
+        let d = detector().detect(text).expect(text);
+        assert_eq!(d.code, "nl", "{text}");
+        assert!(!d.reliable, "{text}: {d:?}");
+        assert_eq!(d.confidence, 0.0, "{text}");
+    }
+}
+
+#[test]
+fn close_calls_go_to_dutch_unreliably() {
+    // Each of these short texts could be Dutch or Afrikaans/German; the margin gives Dutch.
+    for text in ["Die van de buren kwam niet", "Hier is alles goed"] {
+        let d = detector().detect(text).expect(text);
+        assert_eq!(d.code, "nl", "{text}: {d:?}");
+    }
+    // Without the margin (odds 1) lingua's first choice stands.
+    let plain = LanguageDetector::new().with_preference_odds(1.0);
+    let d = plain.detect("Hy het gesê dat hy nie weet nie").unwrap();
+    assert_eq!(d.code, "af", "{d:?}");
+}
+
+#[test]
+fn clearly_foreign_texts_keep_their_language() {
+    for (text, expected) in [
+        (
+            "Die Bundesregierung will die Steuer auf Kraftstoff nicht erhöhen.",
+            "de",
+        ),
+        (
+            "The government will not raise the tax on fuel next year.",
+            "en",
+        ),
+        (
+            "Le gouvernement n'augmentera pas la taxe sur le carburant.",
+            "fr",
+        ),
+        (
+            "El Gobierno no subirá el impuesto sobre el combustible el próximo año.",
+            "es",
+        ),
+        (
+            "O governo não vai aumentar o imposto sobre os combustíveis no próximo ano.",
+            "pt",
+        ),
+        (
+            "Правительство не будет повышать налог на топливо в следующем году.",
+            "ru",
+        ),
+        (
+            "Уряд не підвищуватиме податок на пальне наступного року.",
+            "uk",
+        ),
+        (
+            "Regeringen kommer inte att höja skatten på bränsle nästa år.",
+            "sv",
+        ),
+    ] {
+        let d = detector().detect(text).expect(text);
+        assert_eq!(d.code, expected, "{text}: {d:?}");
+    }
+}
+
+#[test]
+fn names_do_not_decide_the_language() {
+    // A German sentence full of Dutch names stays German, a Dutch one full of German names Dutch.
+    assert_eq!(
+        code(
+            "Der niederländische Ministerpräsident Dick Schoof hat sich gestern mit Geert Wilders getroffen."
+        ),
+        Some("de")
+    );
+    assert_eq!(
+        code("Bondskanselier Friedrich Merz sprak in Berlijn met Markus Söder en Alice Weidel."),
+        Some("nl")
+    );
+}
+
+#[test]
 fn short_texts_are_not_reliable() {
     for text in ["Volg ons", "Lees meer", "Kabinet valt", "Foto: ANP"] {
         if let Some(d) = detector().detect(text) {
