@@ -15,9 +15,10 @@
 //!    when they are MISC or in at most a third of its articles ("Trump" ORG → "Trump" PER).
 //! 3. **Spelling variants.** A name of two or more words and at least eight characters joins a
 //!    name with the same label, word count and word initials at edit distance one (a letter
-//!    left out, added, changed or two swapped: "Thiery Baudet" → "Thierry Baudet") that is in
-//!    at least three times as many articles; the changed word has four letters or more and is
-//!    not changed in its last letter ("Maria"/"Mario" stay apart).
+//!    left out, added, changed or two swapped: "Thiery Baudet" → "Thierry Baudet") whose
+//!    cluster is in at least three times as many articles; the changed word has four letters or
+//!    more and is not changed in its last letter ("Maria"/"Mario" stay apart). This step runs
+//!    again after steps 4 and 5, with the clusters they built.
 //! 4. **Initials, genitives, surnames and first names.** A PER row "T. Baudet", a surname-only
 //!    row "Baudet" (or "de Jonge"), a genitive row "Baudets"/"Trumps" (any label, when its stem
 //!    is such a surname), and a first-name row "Thierry" look for the *full names* (PER rows of
@@ -26,12 +27,14 @@
 //!    no co-occurring entity with it (a common surname next to one rare full name), or their
 //!    dates lie more than three years apart. First names also need a shared co-occurring
 //!    entity. Several candidates (two people share the surname: "Eric"/"Lorena Wiebes",
-//!    "Hugo"/"Freek de Jonge"): joined only when one candidate is in at least four times as
-//!    many articles as all others together *and* its co-occurring entities are more like the
-//!    row's (cosine) than every other candidate's; otherwise the row is left alone.
+//!    "Hugo"/"Freek de Jonge"): joined only when one candidate is in at least twice as many
+//!    articles as all others together *and* the row shares co-occurring entities with it, at
+//!    least twice as much (cosine) as with any other candidate; otherwise the row is left
+//!    alone. The full names themselves are never joined by this step.
 //! 5. **Acronyms.** A one-word acronym row ("FvD", "OM") joins the non-PER name of two or more
-//!    words whose initials it is ("Forum voor Democratie", "Openbaar Ministerie"), with the same
-//!    candidate rules as surnames.
+//!    words whose initials it is ("Forum voor Democratie", "Openbaar Ministerie") or for which
+//!    some article defined it ("Rijksinstituut voor Volksgezondheid en Milieu (RIVM)"), with the
+//!    same candidate rules as surnames.
 //!
 //! A cluster's canonical name is that of its fullest row (not an initials form or acronym, most
 //! words, most articles), and its label and id are that row's (an id of another row when it has
@@ -62,6 +65,18 @@ pub struct NameRow<'a> {
     pub days: Option<(i32, i32)>,
     /// Articles shared with other rows (row index → count); may be partial (pruned).
     pub cooc: &'a HashMap<u32, u32>,
+    /// Acronyms that articles defined for this name (a mention "RIVM" grouped with it),
+    /// lowercased.
+    pub defines: &'a [String],
+}
+
+/// Acronyms kept per name (see [`NameRow::defines`]).
+pub const MAX_DEFINES: usize = 8;
+
+/// Whether a mention's text looks like an acronym ("FvD", "RIVM", "D66"): callers collect the
+/// ones an article grouped with a longer name into [`NameRow::defines`].
+pub fn is_acronym(text: &str) -> bool {
+    normalize::is_acronym(text.trim())
 }
 
 /// One resolved entity.
@@ -309,14 +324,18 @@ impl<'a> Resolver<'a> {
         let mut pairs: Vec<(u32, u32)> = pairs.into_iter().collect();
         pairs.sort();
         for (a, b) in pairs {
-            let (ra, rb) = (&self.rows[a as usize], &self.rows[b as usize]);
+            let (ra, rb) = (self.find(a), self.find(b));
+            if ra == rb {
+                continue;
+            }
+            let (na, nb) = (self.articles[ra as usize], self.articles[rb as usize]);
             // The rarer one moves.
-            let (x, y) = if ra.articles < rb.articles || (ra.articles == rb.articles && a > b) {
-                (a, b)
+            let (x, y, nx, ny) = if na < nb || (na == nb && a > b) {
+                (a, b, na, nb)
             } else {
-                (b, a)
+                (b, a, nb, na)
             };
-            if self.rows[x as usize].articles * 3 > self.rows[y as usize].articles {
+            if nx * 3 > ny {
                 continue;
             }
             let (ix, iy) = (&self.info[x as usize], &self.info[y as usize]);
@@ -359,11 +378,11 @@ impl<'a> Resolver<'a> {
     /// docs, step 4). `need_context`: a single candidate must share a co-occurring entity.
     fn pick(&mut self, x: u32, cands: &[u32], need_context: bool) -> Option<u32> {
         let rx = self.find(x);
-        let mut roots: Vec<u32> = cands
-            .iter()
-            .map(|&c| self.find(c))
-            .filter(|&r| r != rx)
-            .collect();
+        let mut roots: Vec<u32> = cands.iter().map(|&c| self.find(c)).collect();
+        if roots.contains(&rx) {
+            // Already with one of them (through another name of its cluster).
+            return None;
+        }
         roots.sort_unstable();
         roots.dedup();
         if roots.is_empty() {
@@ -396,8 +415,8 @@ impl<'a> Resolver<'a> {
         scored.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.total_cmp(&a.1)).then(a.0.cmp(&b.0)));
         let (top, sim, articles) = scored[0];
         let rest: u64 = scored[1..].iter().map(|s| s.2).sum();
-        let best_context = scored[1..].iter().all(|s| sim > s.1);
-        (articles >= 4 * rest && best_context && self.plausible_dates(x, top)).then_some(top)
+        let best_context = sim > 0.0 && scored[1..].iter().all(|s| sim >= 2.0 * s.1);
+        (articles >= 2 * rest && best_context && self.plausible_dates(x, top)).then_some(top)
     }
 
     /// Step 4: initials, genitives, surnames and first names.
@@ -491,6 +510,12 @@ impl<'a> Resolver<'a> {
     /// Step 5: acronyms.
     fn acronyms(&mut self) {
         let mut by_initials: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut defined: HashMap<&str, Vec<u32>> = HashMap::new();
+        for (r, row) in self.rows.iter().enumerate() {
+            for d in row.defines {
+                defined.entry(d.as_str()).or_default().push(r as u32);
+            }
+        }
         for (r, info) in self.info.iter().enumerate() {
             if info.label == Some(Label::Per) || info.acronym {
                 continue;
@@ -511,6 +536,14 @@ impl<'a> Resolver<'a> {
                 .flatten()
                 .copied()
                 .filter(|&j| normalize::initials_match(short, self.rows[j as usize].canonical))
+                .chain(
+                    defined
+                        .get(info.key.as_str())
+                        .into_iter()
+                        .flatten()
+                        .copied(),
+                )
+                .filter(|&j| j != r)
                 .collect();
             cands.sort_unstable();
             cands.dedup();
@@ -655,6 +688,9 @@ pub fn resolve(rows: &[NameRow<'_>], aliases: &Aliases, user_entries: usize) -> 
     r.spelling();
     r.persons();
     r.acronyms();
+    // Again, with the articles of the clusters built since ("Femke Halsma" next to a full name
+    // that is rare as such but frequent with its surname-only articles).
+    r.spelling();
     r.finish(aliases, user_entries)
 }
 
@@ -676,6 +712,7 @@ struct CollectedRow {
     articles: u64,
     days: Option<(i32, i32)>,
     cooc: HashMap<u32, u32>,
+    defines: Vec<String>,
 }
 
 /// Co-occurrence is counted among at most this many entities of an article.
@@ -740,6 +777,18 @@ impl Collector {
         }
     }
 
+    /// Records that an article grouped the acronym `short` with the name (canonical, label,
+    /// id) that it collected before.
+    pub fn add_definition(&mut self, short: &str, canonical: &str, label: &str, id: Option<&str>) {
+        let short = short.trim().to_lowercase();
+        if let Some(r) = self.row_of(canonical, label, id) {
+            let d = &mut self.rows[r as usize].defines;
+            if d.len() < MAX_DEFINES && !d.contains(&short) {
+                d.push(short);
+            }
+        }
+    }
+
     /// The row of a name, when it was collected.
     pub fn row_of(&self, canonical: &str, label: &str, id: Option<&str>) -> Option<u32> {
         self.index.get(&row_key(canonical, label, id)).copied()
@@ -767,6 +816,7 @@ impl Collector {
                 articles: r.articles,
                 days: r.days,
                 cooc: &r.cooc,
+                defines: &r.defines,
             })
             .collect();
         resolve(&rows, aliases, user_entries)

@@ -87,6 +87,9 @@ pub struct EntityStats {
     /// The names joined into this entity across the corpus, most articles first (empty when
     /// the entity has one name only).
     pub variants: Vec<Variant>,
+    /// Acronyms that articles grouped with this name ("rivm"), at most
+    /// [`corpus::MAX_DEFINES`].
+    pub defines: Vec<String>,
 }
 
 /// One name of an entity across the corpus.
@@ -283,6 +286,26 @@ impl Aggregator {
                 bump(&mut stats.topics, t, TOPIC_KEEP, TOPIC_MAX);
             }
         }
+        // Acronyms the article grouped with a longer name ("RIVM" with "Rijksinstituut voor
+        // Volksgezondheid en Milieu"): evidence for the corpus resolution.
+        for m in r.entities.iter().flatten() {
+            let (Some(t), Some(c)) = (m.text.text(), m.canonical.text()) else {
+                continue;
+            };
+            if t == c || !corpus::is_acronym(&t) {
+                continue;
+            }
+            if let Some(&e) = ids
+                .iter()
+                .find(|&&e| self.entities[e as usize].canonical == c)
+            {
+                let short = t.to_lowercase();
+                let d = &mut self.entities[e as usize].defines;
+                if d.len() < corpus::MAX_DEFINES && !d.contains(&short) {
+                    d.push(short);
+                }
+            }
+        }
         let top = &ids[..ids.len().min(ARTICLE_COOC_LIMIT)];
         for &a in top {
             let stats = &mut self.entities[a as usize];
@@ -311,6 +334,7 @@ impl Aggregator {
                 cooc: HashMap::new(),
                 topics: HashMap::new(),
                 variants: Vec::new(),
+                defines: Vec::new(),
             });
         }
         let s = &mut self.entities[i as usize];
@@ -391,6 +415,7 @@ impl Aggregator {
                         .zip(e.last)
                         .map(|(a, b)| (a.num_days_from_ce(), b.num_days_from_ce())),
                     cooc: &e.cooc,
+                    defines: &e.defines,
                 })
                 .collect();
             corpus::resolve(&rows, &aliases, user_entries)
@@ -444,6 +469,7 @@ impl Aggregator {
                 } else {
                     Vec::new()
                 },
+                defines: Vec::new(),
             })
             .collect();
         for (r, e) in old.into_iter().enumerate() {
