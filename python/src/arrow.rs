@@ -1,4 +1,4 @@
-//! Arrow: the typed annotation columns (schema version 1) and the Arrow C data interface, through
+//! Arrow: the typed annotation columns (schema version 2) and the Arrow C data interface, through
 //! the PyCapsule protocol (`__arrow_c_array__`), so that no JSON text is made on the way.
 //!
 //! Annotation columns, in this order, all nullable, read from the annotation's JSON (so that
@@ -7,18 +7,23 @@
 //! | column | type | null when |
 //! |---|---|---|
 //! | `language` | struct<code: utf8, name: utf8, confidence: float64, reliable: bool> | error row |
-//! | `entities` | list<struct<text: utf8, label: utf8, start: int64, end: int64, score: float64, canonical: utf8, id: utf8, boilerplate: bool>> | error row, or not run (`skipped`) |
+//! | `entities` | list<struct<text: utf8, label: utf8, start: int64, end: int64, score: float64, canonical: utf8, id: utf8, boilerplate: bool, field: utf8>> | error row, or not run (`skipped`) |
 //! | `entity_summary` | list<struct<canonical: utf8, label: utf8, mentions: int64, first_offset: int64, id: utf8>> | error row, not run, or a library without entity grouping |
-//! | `topics` | list<struct<id: utf8, label: utf8, score: float64, evidence: list<utf8>>> | error row, or not run |
-//! | `paragraphs` | list<struct<start: int64, end: int64, kind: utf8, language: utf8>> | error row |
+//! | `topics` | list<struct<id: utf8, label: utf8, score: float64, evidence: list<utf8>, category: utf8>> | error row, or not run |
+//! | `categories` | list<struct<id: utf8, iptc: utf8, label: utf8, score: float64>> | error row, or not run |
+//! | `paragraphs` | list<struct<start: int64, end: int64, kind: utf8, language: utf8, field: utf8>> | error row |
 //! | `skipped` | struct<reason: utf8, message: utf8> | entities and topics were run, or error row |
 //! | `error` | struct<kind: utf8, message: utf8> | the row was annotated |
-//! | `ontleed` | struct<version: utf8, ner_model: utf8, topics: utf8> | error row |
+//! | `ontleed` | struct<version: utf8, ner_model: utf8, topics: utf8, categories: utf8> | error row |
 //!
-//! Offsets are code points, as in the JSONL records; `boilerplate` is false where the records
-//! leave it out; `canonical`/`id` are null where the records have none. The version is in the
-//! schema metadata under `ontleed.arrow_schema_version`; a record key not in this table is not
-//! in the Arrow output until a later schema version adds it.
+//! Offsets are code points, as in the JSONL records; `field` is `"title"` for an entity or
+//! paragraph in the headline (its offsets are then into the headline) and null for the text;
+//! `boilerplate` is false where the records leave it out; `canonical`/`id`, a topic's
+//! `category` and a category's `iptc` are null where the records have none. The version is in
+//! the schema metadata under `ontleed.arrow_schema_version`; a record key not in this table is
+//! not in the Arrow output until a later schema version adds it. Version 2 added `categories`,
+//! `ontleed.categories`, and the struct fields `field` (entities, paragraphs) and `category`
+//! (topics), each at the end of its struct.
 
 use arrow_array::cast::AsArray;
 use arrow_array::ffi::{FFI_ArrowArray, FFI_ArrowSchema, from_ffi};
@@ -38,7 +43,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 /// The version of the annotation columns' layout.
-pub const ARROW_SCHEMA_VERSION: &str = "1";
+pub const ARROW_SCHEMA_VERSION: &str = "2";
 
 /// The type of one struct field, and how it is read from the record's JSON.
 #[derive(Clone, Copy)]
@@ -69,6 +74,7 @@ const ENTITY: Spec = &[
     ("canonical", Kind::Str),
     ("id", Kind::Str),
     ("boilerplate", Kind::Flag),
+    ("field", Kind::Str),
 ];
 const ENTITY_SUMMARY: Spec = &[
     ("canonical", Kind::Str),
@@ -82,12 +88,20 @@ const TOPIC: Spec = &[
     ("label", Kind::Str),
     ("score", Kind::Float),
     ("evidence", Kind::StrList),
+    ("category", Kind::Str),
+];
+const CATEGORY: Spec = &[
+    ("id", Kind::Str),
+    ("iptc", Kind::Str),
+    ("label", Kind::Str),
+    ("score", Kind::Float),
 ];
 const PARAGRAPH: Spec = &[
     ("start", Kind::Int),
     ("end", Kind::Int),
     ("kind", Kind::Str),
     ("language", Kind::Str),
+    ("field", Kind::Str),
 ];
 const SKIPPED: Spec = &[("reason", Kind::Str), ("message", Kind::Str)];
 const ERROR: Spec = &[("kind", Kind::Str), ("message", Kind::Str)];
@@ -95,6 +109,7 @@ const PROVENANCE: Spec = &[
     ("version", Kind::Str),
     ("ner_model", Kind::Str),
     ("topics", Kind::Str),
+    ("categories", Kind::Str),
 ];
 
 /// Whether a column is a struct or a list of structs.
@@ -105,11 +120,12 @@ enum Shape {
 }
 
 /// The annotation columns: name, shape, struct fields.
-const COLUMNS: [(&str, Shape, Spec); 8] = [
+const COLUMNS: [(&str, Shape, Spec); 9] = [
     ("language", Shape::One, LANGUAGE),
     ("entities", Shape::List, ENTITY),
     ("entity_summary", Shape::List, ENTITY_SUMMARY),
     ("topics", Shape::List, TOPIC),
+    ("categories", Shape::List, CATEGORY),
     ("paragraphs", Shape::List, PARAGRAPH),
     ("skipped", Shape::One, SKIPPED),
     ("error", Shape::One, ERROR),
@@ -117,11 +133,12 @@ const COLUMNS: [(&str, Shape, Spec); 8] = [
 ];
 
 /// Names of the annotation columns, in order.
-pub const ANNOTATION_COLUMNS: [&str; 8] = [
+pub const ANNOTATION_COLUMNS: [&str; 9] = [
     "language",
     "entities",
     "entity_summary",
     "topics",
+    "categories",
     "paragraphs",
     "skipped",
     "error",
@@ -189,11 +206,12 @@ impl Outcome {
     }
 }
 
-/// The provenance strings: version, NER model, taxonomy.
+/// The provenance strings: version, NER model, taxonomy, category model.
 pub struct Provenance {
     pub version: String,
     pub ner_model: String,
     pub topics: String,
+    pub categories: String,
 }
 
 fn nulls(valid: Vec<bool>) -> Option<NullBuffer> {
@@ -283,6 +301,7 @@ pub fn annotation_columns(rows: &[&Outcome], prov: &Provenance) -> Vec<ArrayRef>
     provenance.insert("version".into(), Value::from(prov.version.clone()));
     provenance.insert("ner_model".into(), Value::from(prov.ner_model.clone()));
     provenance.insert("topics".into(), Value::from(prov.topics.clone()));
+    provenance.insert("categories".into(), Value::from(prov.categories.clone()));
 
     columns()
         .map(|(name, shape, spec)| match (*name, shape) {
@@ -330,6 +349,7 @@ pub fn metadata(prov: &Provenance) -> HashMap<String, String> {
         ("ontleed.version".to_string(), prov.version.clone()),
         ("ontleed.ner_model".to_string(), prov.ner_model.clone()),
         ("ontleed.topics".to_string(), prov.topics.clone()),
+        ("ontleed.categories".to_string(), prov.categories.clone()),
     ])
 }
 

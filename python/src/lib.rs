@@ -68,17 +68,46 @@ fn input_error(kind: &'static str, message: impl Into<String>) -> InputError {
     }
 }
 
-/// Message of a `too_large` error, for the Python API or the CLI's wording.
-fn too_large(max_bytes: usize, cli_words: bool) -> InputError {
-    let hint = if cli_words {
+/// The longest line read for articles of up to `max_bytes` (the CLI's limit: JSON escapes may
+/// write a character in up to 6 bytes, plus room for other fields).
+fn line_limit(max_bytes: usize) -> usize {
+    max_bytes.saturating_mul(6).saturating_add(1 << 20)
+}
+
+/// How to raise the limit, in the Python API's or the CLI's words.
+fn max_bytes_hint(cli_words: bool) -> &'static str {
+    if cli_words {
         "raise --max-bytes to accept it"
     } else {
         "raise max_bytes to accept it"
-    };
+    }
+}
+
+/// A `too_large` error for a line over [`line_limit`], worded as the CLI's.
+fn line_too_large(max_bytes: usize, cli_words: bool) -> InputError {
     input_error(
         "too_large",
-        format!("line is longer than {max_bytes} bytes ({hint})"),
+        format!(
+            "line is longer than {} bytes, too long for an article of at most {max_bytes} bytes ({})",
+            line_limit(max_bytes),
+            max_bytes_hint(cli_words)
+        ),
     )
+}
+
+/// A `too_large` error for an article (text and headline) over `max_bytes`, as the CLI's.
+fn article_too_large(article: Article, max_bytes: usize, cli_words: bool) -> InputError {
+    let size = article.text.len() + article.title.as_ref().map_or(0, String::len);
+    InputError {
+        id: Some(article.id),
+        ..input_error(
+            "too_large",
+            format!(
+                "the article is {size} bytes, longer than {max_bytes} bytes ({})",
+                max_bytes_hint(cli_words)
+            ),
+        )
+    }
 }
 
 /// An annotated item: its record (and annotation), or what was wrong with it.
@@ -187,13 +216,19 @@ impl NativePipeline {
         skip_blank: bool,
     ) -> Option<Result<Article, InputError>> {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.len() > self.max_bytes {
-            return Some(Err(too_large(self.max_bytes, cli_words)));
+        if line.len() > line_limit(self.max_bytes) {
+            return Some(Err(line_too_large(self.max_bytes, cli_words)));
         }
         if skip_blank && line.iter().all(u8::is_ascii_whitespace) {
             return None;
         }
-        Some(parse_line(line, n, &self.fields))
+        Some(parse_line(line, n, &self.fields).and_then(|a| {
+            if a.text.len() + a.title.as_ref().map_or(0, String::len) > self.max_bytes {
+                Err(article_too_large(a, self.max_bytes, cli_words))
+            } else {
+                Ok(a)
+            }
+        }))
     }
 
     /// Annotates one article; a panic (a bug) becomes an `internal` error, as in the CLI.
@@ -221,10 +256,13 @@ impl NativePipeline {
         }
     }
 
-    /// Annotates the text of an article (no record); a panic becomes an `internal` error.
+    /// Annotates the headline and text of an article (no record), as the CLI does; a panic
+    /// becomes an `internal` error.
     fn annotate_only(&self, article: &Article) -> Outcome {
-        match std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.annotate_text(&article.text)))
-        {
+        match std::panic::catch_unwind(AssertUnwindSafe(|| {
+            self.inner
+                .annotate_parts(article.title.as_deref(), &article.text)
+        })) {
             Ok(a) => Outcome::done(&a),
             Err(_) => Outcome::Failed(InputError {
                 kind: "internal",
@@ -288,6 +326,54 @@ impl NativePipeline {
     }
 }
 
+/// The article of one Arrow row: its text and headline (either may be null), checked as the
+/// CLI checks a line (`missing_text`, `too_large` over the two together, `invalid_utf8`, and
+/// `empty_text` only without a headline).
+fn arrow_article(
+    text: Option<&[u8]>,
+    title: Option<&[u8]>,
+    text_column: &str,
+    max_bytes: usize,
+) -> Result<Article, InputError> {
+    let Some(text) = text else {
+        return Err(input_error(
+            "missing_text",
+            format!("column {text_column:?} is null"),
+        ));
+    };
+    if text.len() + title.map_or(0, <[u8]>::len) > max_bytes {
+        return Err(input_error(
+            "too_large",
+            format!("text is longer than {max_bytes} bytes (raise max_bytes to accept it)"),
+        ));
+    }
+    let text = std::str::from_utf8(text)
+        .map_err(|e| input_error("invalid_utf8", format!("text is not valid UTF-8: {e}")))?;
+    let title = match title.map(std::str::from_utf8) {
+        None => None,
+        Some(Ok(t)) => Some(t).filter(|t| !t.trim().is_empty()),
+        Some(Err(e)) => {
+            return Err(input_error(
+                "invalid_utf8",
+                format!("title is not valid UTF-8: {e}"),
+            ));
+        }
+    };
+    if text.trim().is_empty() && title.is_none() {
+        return Err(input_error(
+            "empty_text",
+            format!("column {text_column:?} is empty"),
+        ));
+    }
+    Ok(Article {
+        id: Value::Null,
+        text: text.to_string(),
+        title: title.map(str::to_string),
+        fields: Map::new(),
+        raw_numbers: Vec::new(),
+    })
+}
+
 fn py_id<'py>(py: Python<'py>, id: &Option<Value>) -> PyResult<Bound<'py, PyAny>> {
     match id {
         Some(v) => convert::json_to_py(py, v),
@@ -310,7 +396,7 @@ impl NativePipeline {
     /// rayon's default, all cores).
     #[new]
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (ner_model = "accurate", topics = None, aliases = None, languages = None, threads = None, text_field = "text", id_field = "id", max_bytes = 16 << 20))]
+    #[pyo3(signature = (ner_model = "accurate", topics = None, aliases = None, languages = None, threads = None, text_field = "text", id_field = "id", max_bytes = 16 << 20, title_field = "title"))]
     fn new(
         py: Python<'_>,
         ner_model: &str,
@@ -321,6 +407,7 @@ impl NativePipeline {
         text_field: &str,
         id_field: &str,
         max_bytes: usize,
+        title_field: &str,
     ) -> PyResult<Self> {
         let threads = match threads {
             Some(n) => n,
@@ -368,6 +455,7 @@ impl NativePipeline {
             version: text("version"),
             ner_model: text("ner_model"),
             topics: text("topics"),
+            categories: text("categories"),
         };
         Ok(Self {
             inner,
@@ -375,7 +463,7 @@ impl NativePipeline {
             fields: FieldNames {
                 text: text_field.to_string(),
                 id: id_field.to_string(),
-                title: "title".to_string(),
+                title: title_field.to_string(),
             },
             max_bytes,
             prov,
@@ -471,9 +559,10 @@ impl NativePipeline {
         Ok(out)
     }
 
-    /// Annotates the text column of a record batch; returns the batch `id`, the input columns
+    /// Annotates the text column of a record batch, with the headline of `title_column` when
+    /// one is named (null or blank: no headline); returns the batch `id`, the input columns
     /// (less `id` and the annotation names), and the annotation columns.
-    #[pyo3(signature = (batch, text_column = "text", id_column = None, first_line = 1))]
+    #[pyo3(signature = (batch, text_column = "text", id_column = None, first_line = 1, title_column = None))]
     fn annotate_arrow(
         &self,
         py: Python<'_>,
@@ -481,6 +570,7 @@ impl NativePipeline {
         text_column: &str,
         id_column: Option<&str>,
         first_line: i64,
+        title_column: Option<&str>,
     ) -> PyResult<ArrowBatch> {
         let batch = arrow::import_batch(batch)?;
         let schema = batch.schema();
@@ -496,6 +586,24 @@ impl NativePipeline {
                 schema.field(text_idx).data_type()
             ))
         })?;
+        let titles = match title_column {
+            None => None,
+            Some(name) => {
+                let Ok(i) = schema.index_of(name) else {
+                    return Err(PyKeyError::new_err(format!(
+                        "no title column {name:?}; the columns are {names:?}"
+                    )));
+                };
+                Some(
+                    arrow::bytes_column(batch.column(i).as_ref()).ok_or_else(|| {
+                        PyTypeError::new_err(format!(
+                            "title column {name:?} is {}, not text (utf8 or binary)",
+                            schema.field(i).data_type()
+                        ))
+                    })?,
+                )
+            }
+        };
         let id_array: ArrayRef = match id_column {
             Some(name) => match schema.index_of(name) {
                 Ok(i) => batch.column(i).clone(),
@@ -518,35 +626,8 @@ impl NativePipeline {
                 .iter()
                 .enumerate()
                 .map(|(i, t)| {
-                    let article = match t {
-                        None => Err(input_error(
-                            "missing_text",
-                            format!("column {text_column:?} is null"),
-                        )),
-                        Some(b) if b.len() > max_bytes => Err(input_error(
-                            "too_large",
-                            format!(
-                                "text is longer than {max_bytes} bytes (raise max_bytes to accept it)"
-                            ),
-                        )),
-                        Some(b) => match std::str::from_utf8(b) {
-                            Err(e) => Err(input_error(
-                                "invalid_utf8",
-                                format!("text is not valid UTF-8: {e}"),
-                            )),
-                            Ok(s) if s.trim().is_empty() => Err(input_error(
-                                "empty_text",
-                                format!("column {text_column:?} is empty"),
-                            )),
-                            Ok(s) => Ok(Article {
-                                id: Value::Null,
-                                text: s.to_string(),
-                                title: None,
-                                fields: Map::new(),
-                                raw_numbers: Vec::new(),
-                            }),
-                        },
-                    };
+                    let title = titles.as_ref().and_then(|c| c[i]);
+                    let article = arrow_article(*t, title, text_column, max_bytes);
                     (article, Arc::from(""), i + 1)
                 })
                 .collect();

@@ -34,6 +34,8 @@ BAD_LINES: List[bytes] = [
     b'{"id": 7, "text": "Koning Willem-Alexander opende in Utrecht een nieuw station."}',
     b'{"id": "null-text", "text": null}',
     b'{"id": {"nested": [1, 2]}, "text": "De Tweede Kamer debatteert over de begroting.", "n": 1.5e3}',
+    b'{"id": "headline-only", "title": "Ajax wint van PSV in Eindhoven", "text": ""}',
+    b'{"id": "bad-title", "title": 5, "text": "Een tekst over Groningen."}',
 ]
 
 

@@ -44,6 +44,9 @@ def test_bytes_is_a_jsonl_line(nlp: ontleed.Pipeline) -> None:
         ({"id": "x", "text": 5}, "text_not_string"),
         ({"id": "x", "text": None}, "text_not_string"),
         ({"id": "x", "text": "  \n"}, "empty_text"),
+        ({"id": "x", "title": " ", "text": ""}, "empty_text"),
+        ({"id": "x", "title": 5, "text": "Amsterdam."}, "title_not_string"),
+        ({"id": "x", "title": ["kop"], "text": "Amsterdam."}, "title_not_string"),
         ("   ", "empty_text"),
         (b"{oops", "invalid_json"),
         (b"[1]", "not_an_object"),
@@ -168,6 +171,50 @@ def test_languages_and_fields() -> None:
     assert custom.annotate(DUTCH)["body"] == DUTCH
 
 
+def test_categories(nlp: ontleed.Pipeline) -> None:
+    rec = nlp.annotate(
+        {"id": "s", "text": "Ajax heeft zondag in de Johan Cruijff ArenA met 3-1 van PSV gewonnen. "
+         "De Amsterdamse club gaat daarmee aan kop in de Eredivisie."}
+    )
+    assert [list(c) for c in rec["categories"]][0] == ["id", "iptc", "label", "score"]
+    assert rec["categories"][0]["id"] == "sport" and rec["categories"][0]["label"] == "Sport"
+    assert 1 <= len(rec["categories"]) <= 3
+    scores = [c["score"] for c in rec["categories"]]
+    assert scores == sorted(scores, reverse=True) and all(0 <= s <= 1 for s in scores)
+    assert all(t.get("category") for t in rec["topics"])
+    assert list(rec).index("categories") == list(rec).index("topics") + 1
+    assert nlp.provenance["categories"] and rec["ontleed"]["categories"]
+    en = nlp.annotate("The Dutch chip maker ASML said on Wednesday that exports to China would fall.")
+    assert en["skipped"]["reason"] == "language" and en["categories"] is None
+
+
+def test_title_field(nlp: ontleed.Pipeline) -> None:
+    title = "Mark Rutte bezoekt ASML in Veldhoven"
+    text = "De premier sprak er met de topman over de export van chips naar China."
+    rec = nlp.annotate({"id": "t", "title": title, "text": text})
+    assert rec["title"] == title and rec["text"] == text  # the fields pass through
+    in_title = [e for e in rec["entities"] if e.get("field") == "title"]
+    assert {e["text"] for e in in_title} >= {"Mark Rutte", "Veldhoven"}
+    for e in rec["entities"]:
+        assert e.get("field") in (None, "title")
+        where = title if e.get("field") == "title" else text
+        assert where[e["start"]:e["end"]] == e["text"]
+    assert [p.get("field") for p in rec["paragraphs"]] == ["title", None]
+    # A headline and an empty text: annotated, not empty_text.
+    only = nlp.annotate({"id": "k", "title": title, "text": ""})
+    assert "error" not in only and only["entities"]
+    assert all(e["field"] == "title" for e in only["entities"])
+    # A null headline is none; another field name with title_field.
+    assert "field" not in json.dumps(nlp.annotate({"title": None, "text": text})["entities"])
+    kop = ontleed.Pipeline(title_field="kop", threads=1)
+    assert kop.config["title_field"] == "kop"
+    moved = kop.annotate({"id": "t", "kop": title, "text": text})
+    assert moved["entities"] == rec["entities"] and moved["categories"] == rec["categories"]
+    assert kop.annotate({"id": "t", "title": 5, "text": text})["title"] == 5
+    copy = pickle.loads(pickle.dumps(kop))
+    assert copy.annotate({"id": "t", "kop": title, "text": text}) == moved
+
+
 def test_taxonomy_file() -> None:
     nlp = ontleed.Pipeline(topics=REPO / "data" / "topics.toml")
     assert nlp.provenance["topics"]
@@ -183,7 +230,7 @@ def test_typing_files_ship() -> None:
     pkg = Path(ontleed.__file__).parent
     assert (pkg / "py.typed").is_file()
     assert (pkg / "_native.pyi").is_file()
-    assert ontleed.__version__ and ontleed.ARROW_SCHEMA_VERSION == "1"
+    assert ontleed.__version__ and ontleed.ARROW_SCHEMA_VERSION == "2"
     assert ontleed.Pipeline.__doc__ and ontleed.Pipeline.annotate_many.__doc__
 
 

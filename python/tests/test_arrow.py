@@ -13,7 +13,8 @@ import ontleed  # noqa: E402
 from conftest import SAMPLES  # noqa: E402
 
 ANNOTATION = [
-    "language", "entities", "entity_summary", "topics", "paragraphs", "skipped", "error", "ontleed"
+    "language", "entities", "entity_summary", "topics", "categories", "paragraphs", "skipped",
+    "error", "ontleed",
 ]
 
 
@@ -50,7 +51,8 @@ def project(record: Any, row: Any) -> Any:
 def test_schema() -> None:
     schema = ontleed.annotation_schema()
     assert schema.names == ANNOTATION
-    assert schema.metadata[b"ontleed.arrow_schema_version"] == b"1"
+    assert schema.metadata[b"ontleed.arrow_schema_version"] == b"2"
+    assert schema.metadata[b"ontleed.categories"]
     s = pa.string()
     assert schema.field("language").type == pa.struct(
         [("code", s), ("name", s), ("confidence", pa.float64()), ("reliable", pa.bool_())]
@@ -65,6 +67,7 @@ def test_schema() -> None:
             ("canonical", s),
             ("id", s),
             ("boilerplate", pa.bool_()),
+            ("field", s),
         ]
     )
     assert schema.field("entities").type == pa.list_(entity)
@@ -79,17 +82,25 @@ def test_schema() -> None:
     )
     assert schema.field("entity_summary").type == pa.list_(summary)
     topic = pa.struct(
-        [("id", s), ("label", s), ("score", pa.float64()), ("evidence", pa.list_(s))]
+        [
+            ("id", s),
+            ("label", s),
+            ("score", pa.float64()),
+            ("evidence", pa.list_(s)),
+            ("category", s),
+        ]
     )
     assert schema.field("topics").type == pa.list_(topic)
+    category = pa.struct([("id", s), ("iptc", s), ("label", s), ("score", pa.float64())])
+    assert schema.field("categories").type == pa.list_(category)
     paragraph = pa.struct(
-        [("start", pa.int64()), ("end", pa.int64()), ("kind", s), ("language", s)]
+        [("start", pa.int64()), ("end", pa.int64()), ("kind", s), ("language", s), ("field", s)]
     )
     assert schema.field("paragraphs").type == pa.list_(paragraph)
     assert schema.field("skipped").type == pa.struct([("reason", s), ("message", s)])
     assert schema.field("error").type == pa.struct([("kind", s), ("message", s)])
     assert schema.field("ontleed").type == pa.struct(
-        [("version", s), ("ner_model", s), ("topics", s)]
+        [("version", s), ("ner_model", s), ("topics", s), ("categories", s)]
     )
 
 
@@ -100,9 +111,14 @@ def test_values_equal_json_records(nlp: ontleed.Pipeline) -> None:
     assert isinstance(out, pa.RecordBatch) and out.num_rows == len(rows)
     assert out.schema.names == ["id", "title", "date", "source", "text", *ANNOTATION]
     assert out.schema.metadata[b"ontleed.ner_model"] == b"accurate"
-    for row, record in zip(out.to_pylist(), nlp.annotate_many(rows)):
+    records = nlp.annotate_many(rows)
+    # The samples have headlines: the records and the rows have entities in them.
+    assert any(e.get("field") == "title" for r in records for e in r["entities"] or [])
+    assert any(t.get("category") for r in records for t in r["topics"] or [])
+    for row, record in zip(out.to_pylist(), records):
         assert row["id"] == record["id"]
         assert row["error"] is None
+        assert row["ontleed"] == record["ontleed"]
         for key in ANNOTATION:
             if key == "error":
                 continue
@@ -131,6 +147,60 @@ def test_skipped_language(nlp: ontleed.Pipeline) -> None:
     [row] = nlp.annotate_arrow(pa.record_batch({"text": [text]})).to_pylist()
     assert row["skipped"]["reason"] == "language"
     assert row["entities"] is None and row["topics"] is None and row["paragraphs"]
+    assert row["categories"] is None
+
+
+def test_title_column(nlp: ontleed.Pipeline) -> None:
+    titles = ["Ajax wint van PSV in Eindhoven", None, "Ajax wint", "  ", None, "Kop"]
+    texts = [
+        "De club uit Amsterdam was sterker.",
+        "Mark Rutte bezocht Veldhoven.",
+        "",
+        "",
+        "",
+        None,
+    ]
+    batch = pa.record_batch({"title": titles, "text": texts})
+    out = nlp.annotate_arrow(batch).to_pylist()
+    kinds = [r["error"]["kind"] if r["error"] else None for r in out]
+    # A headline with an empty text is an article; a blank or null one is no headline.
+    assert kinds == [None, None, None, "empty_text", "empty_text", "missing_text"]
+    first = out[0]
+    assert first["title"] == titles[0]  # the input column passes through
+    in_title = [e for e in first["entities"] if e["field"] == "title"]
+    assert {e["text"] for e in in_title} >= {"Ajax", "PSV"}
+    for e in first["entities"]:
+        where = titles[0] if e["field"] == "title" else texts[0]
+        assert where[e["start"]:e["end"]] == e["text"]
+    assert [p["field"] for p in first["paragraphs"]] == ["title", None]
+    assert [c["id"] for c in first["categories"]] == ["sport"]
+    assert first["categories"][0]["iptc"] == "medtop:15000000"
+    assert all(e["field"] is None for e in out[1]["entities"])
+    assert [p["field"] for p in out[2]["paragraphs"]] == ["title"]
+    # The rows equal the records of the same objects.
+    records = nlp.annotate_many(
+        [{"title": t, "text": x} for t, x in zip(titles[:3], texts[:3])]
+    )
+    for row, record in zip(out, records):
+        for key in ("entities", "topics", "categories", "paragraphs"):
+            assert like_record(row[key], record[key]) == project(record[key], row[key]), key
+    # Another column, or none: without the headline, the first row has no title entities.
+    renamed = pa.record_batch({"kop": titles[:2], "text": texts[:2]})
+    same = nlp.annotate_arrow(renamed, title_column="kop").to_pylist()
+    assert same[0]["entities"] == first["entities"]
+    plain = nlp.annotate_arrow(renamed).to_pylist()
+    assert all(e["field"] is None for e in plain[0]["entities"])
+    kop = ontleed.Pipeline(title_field="kop", threads=1)
+    assert kop.annotate_arrow(renamed).to_pylist()[0]["entities"] == first["entities"]
+    with pytest.raises(KeyError):
+        nlp.annotate_arrow(renamed, title_column="nope")
+    with pytest.raises(TypeError):
+        nlp.annotate_arrow(pa.record_batch({"title": [1], "text": ["Amsterdam."]}))
+    small = ontleed.Pipeline(max_bytes=40, threads=1)
+    [big] = small.annotate_arrow(
+        pa.record_batch({"title": [titles[0]], "text": [texts[0]]})
+    ).to_pylist()
+    assert big["error"]["kind"] == "too_large"  # text and headline together
 
 
 @pytest.mark.parametrize(
@@ -195,6 +265,7 @@ def test_lines_arrow_output(nlp: ontleed.Pipeline) -> None:
     out = nlp.annotate_lines_arrow(batch, "arrow").to_pylist()
     assert [r["line"] for r in out] == [1, 3, 4]  # the blank line gives no row
     assert out[0]["id"] == "a" and json.loads(out[0]["fields"]) == {"title": "T"}
+    assert [p["field"] for p in out[0]["paragraphs"]] == ["title", None]  # the headline "T"
     assert out[1]["error"]["kind"] == "invalid_json" and out[1]["text"] is None
     assert out[2]["id"] == "4"
     js = nlp.annotate_lines_arrow(batch, "jsonl").column("value").to_pylist()

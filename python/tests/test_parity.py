@@ -65,6 +65,21 @@ def test_options_equal_cli_flags(ontleed_bin, tmp_path: Path) -> None:
     assert nlp.annotate_many(moved) == cli
 
 
+def test_title_field_equals_cli_flag(ontleed_bin, tmp_path: Path) -> None:
+    rows = [json.loads(l) for l in SAMPLES.read_text().splitlines() if l.strip()]
+    moved = [{"id": r["id"], "kop": r["title"], "text": r["text"], "title": 1} for r in rows]
+    moved.append({"id": "kop-alleen", "kop": "Kabinet valt over stikstof", "text": "  "})
+    moved.append({"id": "kop-fout", "kop": {"a": 1}, "text": "Tekst."})
+    path = tmp_path / "kop.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in moved))
+    cli = run_cli(ontleed_bin, [path], "--title-field", "kop")
+    assert any(e.get("field") == "title" for r in cli[:-1] for e in r["entities"] or [])
+    assert cli[-2]["id"] == "kop-alleen" and cli[-2]["entities"] is not None
+    assert cli[-1]["error"]["kind"] == "title_not_string"
+    nlp = ontleed.Pipeline(title_field="kop")
+    assert nlp.annotate_many(moved, source=str(path)) == cli
+
+
 def test_aliases_equal_cli_flag(ontleed_bin, tmp_path: Path) -> None:
     aliases = tmp_path / "aliases.csv"
     aliases.write_text("id,name,label,alias\nQ57792,Mark Rutte,PER,Rutte\nQ1,Huawei,ORG,\n")

@@ -75,7 +75,7 @@ def test_job_jsonl_output_equals_cli(ontleed_bin: str, mixed_jsonl: Path, tmp_pa
     cli = run_cli(ontleed_bin, [mixed_jsonl])
     assert_same_records(ours, cli)
     good = [r for r in ours if "language" in r]
-    assert len(good) == len([l for l in SAMPLES.read_text().splitlines() if l.strip()]) + 3
+    assert len(good) == len([l for l in SAMPLES.read_text().splitlines() if l.strip()]) + 4
 
 
 def test_job_rejects_bad_options(tmp_path: Path, mixed_jsonl: Path) -> None:
@@ -113,8 +113,8 @@ def test_jsonl_to_parquet_has_typed_columns_and_errors(spark, mixed_jsonl: Path,
     table = pq.read_table(str(tmp_path / "out"))
     assert table.schema.names[:5] == ["source", "line", "id", "text", "fields"]
     assert table.schema.names[5:] == [
-        "language", "entities", "entity_summary", "topics", "paragraphs", "skipped", "error",
-        "ontleed",
+        "language", "entities", "entity_summary", "topics", "categories", "paragraphs",
+        "skipped", "error", "ontleed",
     ]
     rows = sorted(table.to_pylist(), key=lambda r: r["line"])
     nonblank = [l for l in mixed_lines() if l.strip()]
@@ -125,11 +125,16 @@ def test_jsonl_to_parquet_has_typed_columns_and_errors(spark, mixed_jsonl: Path,
     assert all(r["language"] and r["paragraphs"] for r in good)
     assert {r["error"]["kind"] for r in errors} == {
         "invalid_json", "not_an_object", "missing_text", "text_not_string", "empty_text",
-        "invalid_utf8",
+        "invalid_utf8", "title_not_string",
     }
+    headline = next(r for r in good if r["id"] == "headline-only")
+    assert headline["text"] == "" and headline["categories"][0]["id"] == "sport"
+    assert all(e["field"] == "title" for e in headline["entities"])
     huawei = next(r for r in good if r["id"] == "nl-huawei-5g-sancties")
     assert json.loads(huawei["fields"])["title"].startswith("Huawei")
     assert any(e["label"] == "ORG" for e in huawei["entities"])
+    assert huawei["categories"][0]["id"] == "technology"
+    assert huawei["ontleed"]["categories"]
     assert {t["id"] for t in huawei["topics"]} >= {"5g", "sanctions"}
 
 
@@ -138,6 +143,7 @@ def _parquet_input(tmp_path: Path) -> Path:
     rows += [
         {"id": "null-text", "title": "x", "date": None, "source": "s", "text": None},
         {"id": "empty", "title": "x", "date": None, "source": "s", "text": "  "},
+        {"id": "empty-no-title", "title": None, "date": None, "source": "s", "text": "  "},
     ]
     path = tmp_path / "articles.parquet"
     pq.write_table(pa.Table.from_pylist(rows), str(path))
@@ -173,13 +179,17 @@ def test_parquet_to_parquet_passes_columns_through(spark, tmp_path: Path) -> Non
     table = pq.read_table(str(tmp_path / "out"))
     assert table.schema.names == [
         "id", "title", "date", "source", "text",
-        "language", "entities", "entity_summary", "topics", "paragraphs", "skipped", "error",
-        "ontleed",
+        "language", "entities", "entity_summary", "topics", "categories", "paragraphs",
+        "skipped", "error", "ontleed",
     ]
     rows = {r["id"]: r for r in table.to_pylist()}
-    assert len(rows) == 14
+    assert len(rows) == 15
     assert rows["null-text"]["error"]["kind"] == "missing_text"
-    assert rows["empty"]["error"]["kind"] == "empty_text"
+    # The headline is annotated with the text: a headline and a blank text are an article.
+    assert rows["empty"]["error"] is None and rows["empty"]["paragraphs"][0]["field"] == "title"
+    assert rows["empty-no-title"]["error"]["kind"] == "empty_text"
+    assert rows["nl-voetbal-ajax-psv"]["categories"][0]["id"] == "sport"
+    assert any(e["field"] == "title" for e in rows["nl-huawei-5g-sancties"]["entities"])
     assert rows["nl-voetbal-ajax-psv"]["topics"][0]["id"] == "sport"
     assert rows["en-asml-export"]["skipped"]["reason"] == "language"
     # Without an id column the id is the row number in the file, as the CLI's line number.

@@ -1,7 +1,8 @@
 """ontleed: a batch NLP pipeline for Dutch news, from Python.
 
-For every article it detects the language, finds the named entities and tags topics,
-and gives the same record as the ``ontleed annotate`` command line program::
+For every article (its headline and text) it detects the language, finds the named
+entities, tags topics and names its main news categories, and gives the same record as the
+``ontleed annotate`` command line program::
 
     import ontleed
 
@@ -51,6 +52,7 @@ ANNOTATION_COLUMNS = (
     "entities",
     "entity_summary",
     "topics",
+    "categories",
     "paragraphs",
     "skipped",
     "error",
@@ -64,8 +66,8 @@ ARROW_SCHEMA_VERSION: str = _native.ARROW_SCHEMA_VERSION
 
 def annotation_schema() -> "pyarrow.Schema":
     """The Arrow schema of the annotation columns alone (``language``, ``entities``,
-    ``entity_summary``, ``topics``, ``paragraphs``, ``skipped``, ``error``, ``ontleed``),
-    as :meth:`Pipeline.annotate_arrow` appends them."""
+    ``entity_summary``, ``topics``, ``categories``, ``paragraphs``, ``skipped``, ``error``,
+    ``ontleed``), as :meth:`Pipeline.annotate_arrow` appends them."""
     import pyarrow as pa
 
     schema = _schema_pipeline().arrow_schema(pa.schema([("text", pa.string())]))

@@ -27,6 +27,7 @@ class Pipeline:
         text_field: str = "text",
         id_field: str = "id",
         max_bytes: int = ...,
+        title_field: str = "title",
     ) -> None: ...
     @property
     def threads(self) -> int: ...
@@ -41,5 +42,6 @@ class Pipeline:
         text_column: str = "text",
         id_column: Optional[str] = None,
         first_line: int = 1,
+        title_column: Optional[str] = None,
     ) -> ArrowBatch: ...
     def annotate_lines(self, batch: Any, output: str = "jsonl") -> ArrowBatch: ...

@@ -32,7 +32,8 @@ _PathLike = Union[str, "os.PathLike[str]"]
 
 
 class Pipeline:
-    """ontleed's pipeline: language → named entities → topics, one record per article.
+    """ontleed's pipeline: language → named entities → topics and news categories, one
+    record per article.
 
     Build it once (loading the models takes a moment) and reuse it; it is safe to
     share between threads, and its calls release the GIL while they work.
@@ -53,7 +54,14 @@ class Pipeline:
         text_field: The field (or Arrow column) holding the article text (``--text-field``).
         id_field: The field holding the article id (``--id-field``); without it the
             line number is the id.
-        max_bytes: Articles longer than this become ``too_large`` errors (``--max-bytes``).
+        max_bytes: Articles (text and headline) longer than this become ``too_large``
+            errors (``--max-bytes``).
+        title_field: The field (or Arrow column) holding the headline (``--title-field``).
+            A record's headline is annotated with its text as one article: entities and
+            paragraphs in it carry ``"field": "title"`` (their offsets are then into the
+            headline), and a record with a headline and an empty text is annotated. A
+            missing or ``null`` headline is none; any other non-string is a
+            ``title_not_string`` error.
 
     Raises:
         ontleed.ModelError: the model, taxonomy or alias table cannot be loaded, or a
@@ -80,6 +88,7 @@ class Pipeline:
         text_field: str = "text",
         id_field: str = "id",
         max_bytes: int = 16 << 20,
+        title_field: str = "title",
     ) -> None:
         if isinstance(languages, str):
             languages = [c.strip() for c in languages.split(",") if c.strip()]
@@ -98,6 +107,7 @@ class Pipeline:
             text_field=text_field,
             id_field=id_field,
             max_bytes=max_bytes,
+            title_field=title_field,
         )
         self._native = _native.Pipeline(**self._config)
 
@@ -110,7 +120,8 @@ class Pipeline:
 
     @property
     def provenance(self) -> Dict[str, Any]:
-        """The ``ontleed`` block of each record: program version, NER model, taxonomy."""
+        """The ``ontleed`` block of each record: program version, NER model, taxonomy,
+        category model."""
         return self._native.provenance()
 
     @property
@@ -138,19 +149,21 @@ class Pipeline:
 
         Args:
             item: The article: a ``dict`` is read like a JSONL object (its ``text`` field,
-                its ``id`` field or else id 1, the other fields copied); a ``str`` is the
+                its ``title`` field as the headline, its ``id`` field or else id 1, the
+                other fields copied); a ``str`` is the
                 text of an article and gives the record the CLI writes for the line
                 ``{"text": item}`` as line 1 (so ``id`` is 1 and ``text`` is in the record);
                 ``bytes`` is one raw JSONL line.
 
         Returns:
-            The record: ``id``, the input fields, ``language``, ``entities``, ``topics``,
-            ``paragraphs``, ``skipped`` (when entities and topics were not run),
-            ``ontleed``.
+            The record: ``id``, the input fields, ``language``, ``entities``,
+            ``entity_summary``, ``topics``, ``categories`` (the 1-3 main news categories,
+            best first; ``None`` when topics were not run), ``paragraphs``, ``skipped``
+            (when entities and topics were not run), ``ontleed``.
 
         Raises:
             ontleed.InputError: the item cannot be annotated (``.kind`` says why:
-                ``missing_text``, ``empty_text``, ``invalid_json``…).
+                ``missing_text``, ``empty_text``, ``title_not_string``, ``invalid_json``…).
             ontleed.OntleedError: an internal error (a bug; please report it).
         """
         return self._native.annotate(item)
@@ -221,6 +234,7 @@ class Pipeline:
         batch: "Union[pyarrow.RecordBatch, pyarrow.Table]",
         text_column: Optional[str] = None,
         id_column: Optional[str] = None,
+        title_column: Optional[str] = None,
     ) -> "Union[pyarrow.RecordBatch, pyarrow.Table]":
         """Annotates the text column of a ``pyarrow.RecordBatch`` (or ``Table``) into typed
         Arrow columns, through the Arrow C data interface (no JSON on the way).
@@ -228,10 +242,13 @@ class Pipeline:
         The result has one row per input row, in order: an ``id`` column first (the id
         column, else 1-based row numbers), then the input columns (less one named ``id``
         and any named like an annotation column), then the annotation columns
-        ``language``, ``entities``, ``entity_summary``, ``topics``, ``paragraphs``,
-        ``skipped``, ``error``, ``ontleed`` (see :func:`ontleed.annotation_schema`). A row that cannot be
-        annotated (null, empty or too long text) has a null ``language`` and an ``error``
-        struct ``{kind, message}``; the call does not raise for it.
+        ``language``, ``entities``, ``entity_summary``, ``topics``, ``categories``,
+        ``paragraphs``, ``skipped``, ``error``, ``ontleed`` (see
+        :func:`ontleed.annotation_schema`). A row that cannot be annotated (null or too long
+        text, an empty text without a headline) has a null ``language`` and an ``error``
+        struct ``{kind, message}``; the call does not raise for it. The headline column is
+        annotated with the text, as the CLI annotates the title field: entities and
+        paragraphs in it have ``field`` ``"title"`` (``None`` for the text).
 
         Args:
             batch: A ``pyarrow.RecordBatch``, a ``pyarrow.Table``, or any object with
@@ -239,39 +256,52 @@ class Pipeline:
             text_column: The column with the text (utf8, large_utf8, utf8_view or
                 binary); default: the pipeline's ``text_field``.
             id_column: The column with the ids; default: ``id`` when there is one.
+            title_column: The column with the headline (text or binary; null or blank:
+                none); default: the pipeline's ``title_field`` when the batch has that
+                column.
 
         Returns:
             A ``pyarrow.RecordBatch`` (a ``pyarrow.Table`` for a table); its schema
             metadata holds ``ontleed.arrow_schema_version`` and the provenance.
 
         Raises:
-            KeyError: the text or id column does not exist.
-            TypeError: the text column does not hold text.
+            KeyError: the text or id column, or a ``title_column`` named, does not exist.
+            TypeError: the text or headline column does not hold text.
         """
         import pyarrow as pa
 
         text_column = text_column or self._config["text_field"]
+        if title_column is None and self._config["title_field"] in _column_names(batch):
+            title_column = self._config["title_field"]
         if isinstance(batch, pa.Table):
             out = []
             line = 1
             for b in batch.to_batches():
-                out.append(self._annotate_batch(b, text_column, id_column, line))
+                out.append(self._annotate_batch(b, text_column, id_column, line, title_column))
                 line += b.num_rows
             if not out:
                 empty = pa.RecordBatch.from_pylist([], schema=batch.schema)
                 return pa.Table.from_batches(
-                    [], schema=self._annotate_batch(empty, text_column, id_column, 1).schema
+                    [],
+                    schema=self._annotate_batch(
+                        empty, text_column, id_column, 1, title_column
+                    ).schema,
                 )
             return pa.Table.from_batches(out)
-        return self._annotate_batch(batch, text_column, id_column, 1)
+        return self._annotate_batch(batch, text_column, id_column, 1, title_column)
 
     def _annotate_batch(
-        self, batch: Any, text_column: str, id_column: Optional[str], first_line: int
+        self,
+        batch: Any,
+        text_column: str,
+        id_column: Optional[str],
+        first_line: int,
+        title_column: Optional[str],
     ) -> "pyarrow.RecordBatch":
         import pyarrow as pa
 
         return pa.record_batch(
-            self._native.annotate_arrow(batch, text_column, id_column, first_line)
+            self._native.annotate_arrow(batch, text_column, id_column, first_line, title_column)
         )
 
     def arrow_schema(
@@ -279,12 +309,13 @@ class Pipeline:
         input_schema: "pyarrow.Schema",
         text_column: Optional[str] = None,
         id_column: Optional[str] = None,
+        title_column: Optional[str] = None,
     ) -> "pyarrow.Schema":
         """The schema :meth:`annotate_arrow` gives for input of ``input_schema``."""
         import pyarrow as pa
 
         empty = pa.RecordBatch.from_pylist([], schema=input_schema)
-        return self.annotate_arrow(empty, text_column, id_column).schema
+        return self.annotate_arrow(empty, text_column, id_column, title_column).schema
 
     def annotate_lines_arrow(self, batch: Any, output: str = "jsonl") -> "pyarrow.RecordBatch":
         """Annotates JSONL lines held in Arrow: the engine of :mod:`ontleed.spark`.
@@ -300,6 +331,13 @@ class Pipeline:
         import pyarrow as pa
 
         return pa.record_batch(self._native.annotate_lines(batch, output))
+
+
+def _column_names(batch: Any) -> List[str]:
+    """The column names of a pyarrow batch or table, or of another Arrow record batch."""
+    schema = getattr(batch, "schema", None)
+    names = getattr(schema, "names", None)
+    return list(names) if names is not None else []
 
 
 def _rebuild(config: Dict[str, Any]) -> Pipeline:

@@ -4,7 +4,8 @@ Command line::
 
     python -m ontleed.spark --input PATH --output PATH \\
         [--input-format jsonl|parquet] [--output-format parquet|jsonl] \\
-        [--text-field text] [--id-field id] [--ner-model accurate] [--topics FILE] \\
+        [--text-field text] [--id-field id] [--title-field title] \\
+        [--ner-model accurate] [--topics FILE] \\
         [--aliases FILE] [--languages nl] [--max-bytes N] [--master local[2]] [--overwrite]
 
 It reads any path Spark reads (local files, ``hdfs://``, ``s3a://``…, globs,
@@ -23,8 +24,12 @@ The job never fails on input:
   (the output's order across part files is not the input's: match records by
   ``source``/``line`` or ``id``). ``source`` is the path as given when ``--input`` names
   one file, else the file's path (``file:`` URIs as local paths).
-* Parquet rows with a null, empty or too long text get an ``error`` column (Parquet
-  output) or an error record (JSONL output); the other rows are annotated.
+* Parquet rows with a null or too long text, or an empty text and no headline, get an
+  ``error`` column (Parquet output) or an error record (JSONL output); the other rows are
+  annotated.
+
+The headline (``--title-field``, default ``title``: a JSONL field or a Parquet column) is
+annotated with the text as one article, as ``ontleed annotate`` does.
 
 Parquet output keeps typed columns: for Parquet input, ``id`` (the id column, else the
 row number in its file) then the input columns; for JSONL input ``source``, ``line``,
@@ -209,8 +214,8 @@ def annotate_dataframe(
         output_format: ``jsonl`` (one string column ``value``: the CLI's records) or
             ``parquet`` (typed columns).
         options: :class:`ontleed.Pipeline` options (``ner_model``, ``topics``,
-            ``aliases``, ``languages``, ``text_field``, ``id_field``, ``max_bytes``,
-            ``threads``).
+            ``aliases``, ``languages``, ``text_field``, ``id_field``, ``title_field``,
+            ``max_bytes``, ``threads``).
     """
     import pyarrow as pa
     from pyspark.sql import functions as F
@@ -325,7 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line of ``python -m ontleed.spark``."""
     p = argparse.ArgumentParser(
         prog="python -m ontleed.spark",
-        description="Annotate articles (language, entities, topics) with Spark.",
+        description="Annotate articles (language, entities, topics, categories) with Spark.",
     )
     p.add_argument("--input", required=True, action="append", metavar="PATH",
                    help="input path (file, directory, glob, any scheme Spark reads); repeatable")
@@ -335,6 +340,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output-format", choices=["parquet", "jsonl"], default="parquet")
     p.add_argument("--text-field", default="text", help="field with the article text")
     p.add_argument("--id-field", default="id", help="field with the article id")
+    p.add_argument("--title-field", default="title",
+                   help="field with the headline, annotated with the text")
     p.add_argument("--ner-model", default="accurate", help="accurate (default), fast, or a model path")
     p.add_argument("--topics", help="topic taxonomy (TOML), readable on every executor")
     p.add_argument("--aliases",
@@ -367,6 +374,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         languages=args.languages,
         text_field=args.text_field,
         id_field=args.id_field,
+        title_field=args.title_field,
         max_bytes=args.max_bytes,
     )
     if args.threads is not None:
@@ -403,7 +411,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 spark, args.input, input_format=input_format,
                 output_format=args.output_format, options=options,
             )
-        except ValueError as e:
+        except (ValueError, TypeError) as e:  # bad options, a headline column not of text
             _log(f"error: {e}")
             return 2
         except Exception as e:  # ontleed.ModelError and friends
