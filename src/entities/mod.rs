@@ -11,7 +11,8 @@
 //! "De Jong" is a surname). Matching is then case-insensitive on this normalized *key*.
 //!
 //! 0. **Member words and demonyms.** "VVD'er", "PVV'ers", "D66-ers" (a capitalised stem that
-//!    is an acronym, an ORG mention of the article or an alias) link to their party, and a
+//!    is an acronym, an ORG mention of the article or an alias) and "GroenLinksers" (an ORG of
+//!    the alias table, four letters or more, with "er"/"ers" glued on) link to their party, and a
 //!    demonym of the alias table ("Amerikaanse") to its entry: such mentions form their own
 //!    entity of `kind` `member` or `demonym`, with the canonical name, label and id of the
 //!    entity they refer to. They take part in no other rule and keep the recognizer's label.
@@ -222,6 +223,18 @@ pub fn group(mentions: &[Mention], aliases: &Aliases) -> Grouping {
                 kind[i] = Some(Kind::Member);
                 continue;
             }
+        }
+        // "GroenLinksers": a party of the alias table with "er"/"ers" glued on.
+        let glued = ["ers", "er"].iter().find_map(|suffix| {
+            let stem = forms[i].display.strip_suffix(suffix)?;
+            let f = normalize::form(stem, Some(Label::Org));
+            let e = aliases.entry(aliases.lookup_index(&f.key)?)?;
+            (e.label == Some(Label::Org) && f.key.chars().count() >= 4).then_some(f)
+        });
+        if let Some(f) = glued {
+            forms[i] = f;
+            kind[i] = Some(Kind::Member);
+            continue;
         }
         if let Some(e) = aliases
             .demonym_index(&forms[i].key)

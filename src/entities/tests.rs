@@ -508,3 +508,38 @@ fn demonyms_link_to_their_place() {
     .unwrap_err();
     assert!(format!("{e:#}").contains("already names"), "{e:#}");
 }
+
+#[test]
+fn builtin_table_knows_dutch_news() {
+    let a = Aliases::builtin();
+    assert!(a.len() >= 150, "builtin table loads: {}", a.len());
+    for (form, name) in [
+        ("OM", "Openbaar Ministerie"),
+        ("RIVM", "Rijksinstituut voor Volksgezondheid en Milieu"),
+        ("Financiën", "Ministerie van Financiën"),
+        ("Justitie", "Ministerie van Justitie en Veiligheid"),
+        ("Buitenlandse Zaken", "Ministerie van Buitenlandse Zaken"),
+        ("FvD", "Forum voor Democratie"),
+        ("Partij van de Arbeid", "PvdA"),
+        ("Brabant", "Noord-Brabant"),
+    ] {
+        assert_eq!(
+            a.lookup(form).map(|e| e.name.as_str()),
+            Some(name),
+            "{form}"
+        );
+    }
+    let m = ms(&[
+        ("Amerikaanse", Misc),
+        ("VVD'ers", Misc),
+        ("GroenLinksers", Misc),
+    ]);
+    let g = group(&m, &a);
+    assert_eq!(canon(&g), ["Verenigde Staten", "VVD", "GroenLinks"]);
+    assert_eq!(g.summary[0].id.as_deref(), Some("Q30"));
+    let kinds: Vec<Option<Kind>> = g.summary.iter().map(|s| s.kind).collect();
+    assert_eq!(
+        kinds,
+        [Some(Kind::Demonym), Some(Kind::Member), Some(Kind::Member)]
+    );
+}
