@@ -774,6 +774,42 @@ fn killed_run_resumes_to_identical_output() {
         .code(2);
 }
 
+/// A model directory whose weights do not match the SHA-256 in its `config.json` fails to load
+/// (status 2, the file named), instead of loading and finding nothing.
+#[cfg(feature = "transformer")]
+#[test]
+fn damaged_model_files_fail_loudly() {
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/accurate");
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["config.json", "tokenizer.json", "labels.json", "model.gguf"] {
+        std::fs::copy(shipped.join(f), dir.path().join(f)).unwrap();
+    }
+    let line = "{\"text\": \"Nokia groeit in Finland.\"}\n";
+    ontleed()
+        .args(["annotate", "-q", "--ner-model"])
+        .arg(dir.path())
+        .write_stdin(line)
+        .assert()
+        .success();
+    // 200 KB of weight bytes overwritten, past the GGUF header.
+    let weights = dir.path().join("model.gguf");
+    let mut bytes = std::fs::read(&weights).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid..mid + 200_000].fill(0x55);
+    std::fs::write(&weights, &bytes).unwrap();
+    let a = ontleed()
+        .args(["annotate", "-q", "--ner-model"])
+        .arg(dir.path())
+        .write_stdin(line)
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(
+        err.contains("model.gguf does not match its checksum"),
+        "{err}"
+    );
+}
+
 #[test]
 fn missing_input_and_bad_options_are_clear_errors() {
     let a = ontleed()

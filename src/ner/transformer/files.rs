@@ -112,10 +112,60 @@ impl ModelFiles<'static> {
             ),
             format,
         })
+        .and_then(|files| files.verify().map(|()| files))
     }
 }
 
+/// Removes the file checksums (`ontleed.sha256`) from a copied `config.json`, whose files are
+/// about to change.
+fn strip_checksums(path: &Path) -> Result<()> {
+    let text = std::fs::read_to_string(path)?;
+    let mut config: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a model config", path.display()))?;
+    let removed = config
+        .get_mut("ontleed")
+        .and_then(serde_json::Value::as_object_mut)
+        .and_then(|s| s.remove("sha256"));
+    if removed.is_some() {
+        std::fs::write(path, serde_json::to_string_pretty(&config)? + "\n")?;
+    }
+    Ok(())
+}
+
 impl ModelFiles<'_> {
+    /// Checks the files against the SHA-256 checksums in `config.json` (`"ontleed": {"sha256":
+    /// {"model.gguf": "…", …}}`), when it has them: a damaged or replaced weights file fails
+    /// loudly instead of tagging nothing. Files not in use here (another weights format) are
+    /// not checked.
+    pub fn verify(&self) -> Result<()> {
+        #[derive(Deserialize)]
+        struct Wrapper {
+            ontleed: Option<Section>,
+        }
+        #[derive(Deserialize)]
+        struct Section {
+            sha256: Option<std::collections::BTreeMap<String, String>>,
+        }
+        let origin = self.name_of(CONFIG_FILE);
+        let w: Wrapper = serde_json::from_str(&self.config)
+            .with_context(|| format!("{origin} is not a model config"))?;
+        for (file, expected) in w.ontleed.and_then(|s| s.sha256).into_iter().flatten() {
+            let bytes: &[u8] = match file.as_str() {
+                f if f == self.format.file_name() => &self.weights,
+                TOKENIZER_FILE => &self.tokenizer,
+                LABELS_FILE => self.labels.as_bytes(),
+                _ => continue,
+            };
+            let actual = crate::io::sha256_hex(bytes);
+            ensure!(
+                actual.eq_ignore_ascii_case(expected.trim()),
+                "{} does not match its checksum in {origin} (sha256 {actual}, expected {expected}): the file is damaged or was replaced; restore it, or remove its entry from \"ontleed\".\"sha256\"",
+                self.name_of(&file)
+            );
+        }
+        Ok(())
+    }
+
     /// `origin/name`, for messages.
     pub fn name_of(&self, file: &str) -> String {
         format!("{}/{file}", self.origin)
@@ -271,6 +321,8 @@ pub fn quantize_dir(from: &Path, to: &Path, dtype: GgmlDType) -> Result<Quantize
         std::fs::copy(from.join(f), to.join(f))
             .with_context(|| format!("cannot copy {} into {}", f, to.display()))?;
     }
+    // The checksums of the copied config are those of the old weights.
+    strip_checksums(&to.join(CONFIG_FILE))?;
     // A stale f32 file next to the new one would be ignored (gguf is read first), but it
     // would double the directory's size.
     let stale = to.join(WEIGHTS_FILE);
@@ -332,6 +384,7 @@ pub fn average_dirs(from: &[&Path], to: &Path) -> Result<AverageReport> {
             .and_then(serde_json::Value::as_object_mut)
         {
             s.remove("transitions");
+            s.remove("sha256");
         }
         Ok(config)
     };
