@@ -318,7 +318,7 @@ fn main() {
             }
         }
         let mut wrong: Vec<(&str, usize)> = wrong.into_iter().collect();
-        wrong.sort_by(|a, b| b.1.cmp(&a.1));
+        wrong.sort_by_key(|w| std::cmp::Reverse(w.1));
         let wrong: Vec<String> = wrong
             .iter()
             .take(4)

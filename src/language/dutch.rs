@@ -4,7 +4,7 @@
 //! short sentences well. A handful of grammatical words and spellings do: Afrikaans has no
 //! article `de` (it uses `die`), writes `y` where Dutch writes `ij` (`hy`, `tyd`), negates with
 //! `nie`, and uses `'n` as its indefinite article. [`marker_score`] counts that evidence; it is
-//! consulted only when the fine detector's top two candidates are Dutch and Afrikaans.
+//! consulted when lingua prefers Afrikaans to Dutch (rule 6 in `mod.rs`).
 //!
 //! The word lists were written from grammar, not fitted to a test set.
 

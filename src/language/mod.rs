@@ -13,18 +13,27 @@
 //! 3. **No evidence, no verdict against Dutch.** A Latin-script text with fewer than
 //!    [`MIN_EVIDENCE_WORDS`] evidence words ("Huawei in Shenzhen.") is called Dutch, with
 //!    `reliable: false` and confidence 0. Other scripts are evidence in themselves.
-//! 4. **First cut by whatlang.** whatlang (about 70 languages, fast) names a language. When it is
-//!    outside the confusable groups (Polish, French, Finnish, …) and whatlang is sure (its own
-//!    `is_reliable`, confidence above 0.9), that is the answer.
-//! 5. **Groups by lingua.** Otherwise lingua decides among the group of whatlang's answer
-//!    (Dutch/Afrikaans/German/English, the Scandinavian languages, Spanish/Portuguese/Catalan,
-//!    the Cyrillic languages, Turkish/Azerbaijani), always with Dutch among the candidates;
-//!    when whatlang is unsure of a language outside the groups, lingua decides among that
-//!    language (if lingua knows it) and the Dutch group.
-//! 6. **Close calls go to Dutch.** Dutch is the answer unless lingua finds another language at
-//!    least [`PREFERENCE_ODDS`] times as likely; when Dutch wins only thanks to this margin, the
-//!    detection is not reliable. Between Dutch and Afrikaans, grammar words decide instead when
-//!    the text has any (`de`, `hij`, `niet` against `nie`, `'n`, `hy`; see `dutch.rs`).
+//! 4. **First cut by whatlang.** whatlang (about 70 languages, fast) reads the evidence. When
+//!    it is sure (its own `is_reliable`: confidence above 0.9) of Dutch, or of a language it
+//!    does not confuse when sure (French, Italian, Polish, Finnish, …: anything outside the
+//!    groups below), that is the answer; so is its answer for a script without a group
+//!    (Greek, Arabic, Chinese, …).
+//! 5. **Groups by lingua.** Otherwise lingua decides, always with Dutch among the candidates:
+//!    * whatlang is sure of English, German or Afrikaans: lingua weighs that language against
+//!      Dutch only (whatlang's sure answers in this group go wrong only towards Dutch);
+//!    * whatlang is sure of a language of another group (Danish/Norwegian/Swedish;
+//!      Spanish/Portuguese/Catalan; Russian/Ukrainian/Bulgarian/Belarusian/Serbian/Macedonian;
+//!      Turkish/Azerbaijani), or the text is Cyrillic: lingua decides within that group;
+//!    * whatlang is unsure: lingua decides among whatlang's group (French and Italian count as
+//!      Romance here), the Dutch group (Dutch, Afrikaans, German, English), and whatlang's
+//!      language if lingua knows it.
+//! 6. **Close calls go to Dutch.** lingua's confidence values are per-character averages, so the
+//!    evidence of a whole text is taken as its number of evidence words times the log of the
+//!    ratio between the best language and Dutch; another language is named only when that
+//!    exceeds the log of [`PREFERENCE_ODDS`], the prior odds for Dutch in a Dutch news stream.
+//!    When Dutch wins only thanks to these odds, the detection is not reliable. Between Dutch
+//!    and Afrikaans, grammar words decide instead when the text has any (`de`, `hij`, `niet`
+//!    against `nie`, `'n`, `hy`; see `dutch.rs`).
 //!
 //! For [`LanguageDetector::paragraph_language`] the article's language plays the part that
 //! Dutch plays in rules 3 and 6: a paragraph is foreign only when it is clearly so.
@@ -84,6 +93,9 @@ pub const MIN_EVIDENCE_WORDS: usize = 3;
 
 /// Prior odds for Dutch (or the article's language, for a paragraph): another language is named
 /// only when the evidence for it outweighs these odds (rule 6 of the module documentation).
+/// Measured from 1 to 100,000 by `cargo bench --bench language_accuracy`: at 10 the Dutch
+/// headlines reach 99.7% (97.6% at 1) while German, English and Afrikaans sentences stay at
+/// 98.2%, 99.1% and 96.6% (at 1,000: 96.3%, 97.8% and 94.9%).
 pub const PREFERENCE_ODDS: f64 = 10.0;
 
 /// Fewest words a paragraph needs before [`LanguageDetector::paragraph_language`] will call it
