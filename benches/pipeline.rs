@@ -1,8 +1,8 @@
 //! Throughput of the pipeline's stages on the sample articles, in tokens/s (criterion reports
 //! elements/s with one element per token): text + language + topics without NER, each NER
-//! model alone (fast, and accurate in builds with the transformer feature), and the whole
-//! pipeline with each; plus model load times. One thread (candle's matmuls use the rayon pool:
-//! `RAYON_NUM_THREADS=1` makes the accurate figures single-core).
+//! model alone (fast, and accurate in builds with the transformer feature), the category model
+//! alone, and the whole pipeline with each; plus model load times. One thread (candle's matmuls
+//! use the rayon pool: `RAYON_NUM_THREADS=1` makes the accurate figures single-core).
 //!
 //! Run: `CANDLE_NUM_THREADS=1 cargo bench --bench pipeline`.
 
@@ -50,6 +50,27 @@ fn stages(c: &mut Criterion) {
                 black_box(detector.detect(t));
                 let all = vec![true; doc.paragraphs.len()];
                 black_box(tagger.tag(&doc, &all));
+            }
+        })
+    });
+
+    // The category stage alone: its features (one pass over the words) and the 15 calibrated
+    // probabilities, from the fine topics the matcher found (tagged outside the loop).
+    let categories = ontleed::topics::CategoryModel::builtin().expect("category model");
+    let tagged: Vec<(Document, Vec<bool>, Vec<ontleed::topics::TopicMatch>)> = texts
+        .iter()
+        .map(|t| {
+            let doc = Document::new(t);
+            let all = vec![true; doc.paragraphs.len()];
+            let topics = tagger.tag(&doc, &all);
+            (doc, all, topics)
+        })
+        .collect();
+    g.bench_function("categories alone (features + model)", |b| {
+        b.iter(|| {
+            for (doc, all, topics) in &tagged {
+                let f = categories.features(doc, all, topics);
+                black_box(categories.decide(&categories.probabilities(&f)));
             }
         })
     });

@@ -128,6 +128,16 @@ fn split_chunk(text: &str, mut start: usize, end: usize, cursor: &mut Cursor, ou
         }
         return;
     }
+    // Two words glued by a missing space after a sentence end ("Scherz.De") or a slash between
+    // names ("Burenpolderweg/Groeninx") are split, so that no entity spans both.
+    if let Some((first_end, second_start)) = glue_point(&text[start..end]) {
+        split_chunk(text, start, start + first_end, cursor, out);
+        if second_start > first_end {
+            out.push(cursor.span(text, start + first_end, start + second_start));
+        }
+        split_chunk(text, start + second_start, end, cursor, out);
+        return;
+    }
     // Leading punctuation.
     while start < end {
         let c = text[start..end].chars().next().unwrap_or(' ');
@@ -179,6 +189,36 @@ fn split_chunk(text: &str, mut start: usize, end: usize, cursor: &mut Cursor, ou
     for &(s, e) in tail.iter().rev() {
         out.push(cursor.span(text, s, e));
     }
+}
+
+/// Where a chunk holds two words without a space between them: after the `.`, `!` or `?` of
+/// `word.Word` (at least two lower-case letters before it, an upper-case then a lower-case letter
+/// after it: not `nu.nl`, `ASP.NET` or `J.Jansen`), and around the `/` of `Word/Word` (a
+/// lower-case letter before it, an upper-case one after it: not `AC/DC`). Returns the byte
+/// offsets where the first part ends and the second starts (a slash between them is a token).
+fn glue_point(chunk: &str) -> Option<(usize, usize)> {
+    let chars: Vec<(usize, char)> = chunk.char_indices().collect();
+    for k in 2..chars.len().saturating_sub(2) {
+        let (at, c) = chars[k];
+        let (before, before2) = (chars[k - 1].1, chars[k - 2].1);
+        let (after, after2) = (chars[k + 1].1, chars[k + 2].1);
+        if matches!(c, '.' | '!' | '?')
+            && before.is_lowercase()
+            && before2.is_lowercase()
+            && after.is_uppercase()
+            && after2.is_lowercase()
+        {
+            return Some((at + c.len_utf8(), at + c.len_utf8()));
+        }
+        if c == '/'
+            && before.is_lowercase()
+            && after.is_uppercase()
+            && chars[..k].iter().any(|(_, c)| c.is_uppercase())
+        {
+            return Some((at, at + c.len_utf8()));
+        }
+    }
+    None
 }
 
 /// `'s`, `'t`, `'n` (Dutch clitics), `'81` (years) and `'s-Hertogenbosch` keep their apostrophe.
@@ -405,6 +445,23 @@ mod tests {
     fn single_newlines_split_when_no_blank_lines() {
         let doc = Document::new("Een.\nTwee.");
         assert_eq!(doc.paragraphs.len(), 2);
+    }
+
+    #[test]
+    fn glued_sentence_ends_and_slashed_names_split() {
+        assert_eq!(
+            words("een Duitse onderzoeker, Mark Scherz.De drie soorten"),
+            ["een", "Duitse", "onderzoeker", ",", "Mark", "Scherz", ".", "De", "drie", "soorten"]
+        );
+        assert_eq!(
+            words("de Burenpolderweg/Groeninx van Zoelenstraat"),
+            ["de", "Burenpolderweg", "/", "Groeninx", "van", "Zoelenstraat"]
+        );
+        // Domains, dotted abbreviations, initials and band names stay whole.
+        assert_eq!(words("nu.nl en ASP.NET"), ["nu.nl", "en", "ASP.NET"]);
+        assert_eq!(words("AC/DC speelt"), ["AC/DC", "speelt"]);
+        assert_eq!(words("en/of"), ["en/of"]);
+        assert_eq!(words("J.Jansen"), ["J.Jansen"]);
     }
 
     #[test]

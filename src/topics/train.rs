@@ -396,14 +396,20 @@ pub fn train(
         training: serde_json::json!({
             "examples": examples.len(),
             "epochs": o.epochs,
-            "learning_rate": o.learning_rate,
-            "l2": o.l2,
+            "learning_rate": shortest(o.learning_rate),
+            "l2": shortest(o.l2),
             "folds": folds,
             "seed": o.seed,
             "cross_validated_micro": {"precision": round1(p), "recall": round1(r), "f1": round1(f)},
         }),
     };
     CategoryModel::new(header, weights)
+}
+
+/// An `f32` as the `f64` with the same shortest decimal form (`1e-4`, not
+/// `9.999999747378752e-5`).
+fn shortest(x: f32) -> f64 {
+    x.to_string().parse().unwrap_or(f64::from(x))
 }
 
 fn round1(x: f64) -> f64 {
