@@ -411,6 +411,7 @@ fn conll_articles_regrouped() {
         joined.len(),
         joined.iter().take(12).collect::<Vec<_>>()
     );
+    println!("Dehaene: {:?}", single.get("Dehaene"));
     if let Some(k) = single.get("Dehaene") {
         assert!(k.contains("PER:Jean-Luc Dehaene"), "{k:?}");
     }

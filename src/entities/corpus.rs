@@ -16,9 +16,10 @@
 //! 3. **Spelling variants.** A name of two or more words and at least eight characters joins a
 //!    name with the same label, word count and word initials at edit distance one (a letter
 //!    left out, added, changed or two swapped: "Thiery Baudet" → "Thierry Baudet") whose
-//!    cluster is in at least three times as many articles; the changed word has four letters or
-//!    more and is not changed in its last letter ("Maria"/"Mario" stay apart). This step runs
-//!    again after steps 4 and 5, with the clusters they built.
+//!    cluster is in at least five times as many articles and that shares a co-occurring entity
+//!    with it (when both have any); the changed word has four letters or more and is not
+//!    changed in its last letter ("Maria"/"Mario" stay apart). This step runs again after
+//!    steps 4 and 5, with the clusters they built.
 //! 4. **Initials, genitives, surnames and first names.** A PER row "T. Baudet", a surname-only
 //!    row "Baudet" (or "de Jonge"), a genitive row "Baudets"/"Trumps" (any label, when its stem
 //!    is such a surname), and a first-name row "Thierry" look for the *full names* (PER rows of
@@ -335,14 +336,19 @@ impl<'a> Resolver<'a> {
             } else {
                 (b, a, nb, na)
             };
-            if nx * 3 > ny {
+            if nx * 5 > ny {
                 continue;
             }
             let (ix, iy) = (&self.info[x as usize], &self.info[y as usize]);
             if ix.label != iy.label || !spelling_variant(&ix.key, &iy.key) {
                 continue;
             }
-            if self.plausible_dates(x, y) {
+            // Some shared context, when there is any to compare.
+            let (rx, ry) = (self.find(x), self.find(y));
+            let own = self.profile(&[x], &[rx, ry]);
+            let other = self.profile(&[y], &[rx, ry]);
+            let context = own.is_empty() || other.is_empty() || cosine(&own, &other) > 0.0;
+            if context && self.plausible_dates(x, y) {
                 self.join(x, y, true);
             }
         }
@@ -385,6 +391,29 @@ impl<'a> Resolver<'a> {
         }
         roots.sort_unstable();
         roots.dedup();
+        // A candidate that is a spelling variant of a more frequent one ("Thiery Baudet" next
+        // to "Thierry Baudet") is no second person: it is left to the spelling step.
+        let cand_root: Vec<(u32, u32)> = cands.iter().map(|&c| (c, self.find(c))).collect();
+        let variant_of_bigger = |r: u32| {
+            cand_root.iter().any(|&(c, rc)| {
+                rc == r
+                    && cand_root.iter().any(|&(d, rd)| {
+                        let (nr, nd) = (self.articles[r as usize], self.articles[rd as usize]);
+                        rd != r
+                            && (nd > nr || (nd == nr && rd < r))
+                            && spelling_variant(
+                                &self.info[c as usize].key,
+                                &self.info[d as usize].key,
+                            )
+                    })
+            })
+        };
+        let drop: Vec<u32> = roots
+            .iter()
+            .copied()
+            .filter(|&r| variant_of_bigger(r))
+            .collect();
+        roots.retain(|r| !drop.contains(r));
         if roots.is_empty() {
             return None;
         }
@@ -485,10 +514,12 @@ impl<'a> Resolver<'a> {
                     continue;
                 }
             }
-            if per && info.tokens == 1 && info.key.chars().count() >= 4 {
-                if let Some(cands) = by_first.get(&info.key) {
-                    moves.push((2, r, cands.clone()));
-                }
+            if per
+                && info.tokens == 1
+                && info.key.chars().count() >= 4
+                && let Some(cands) = by_first.get(&info.key)
+            {
+                moves.push((2, r, cands.clone()));
             }
         }
         moves.sort_by_key(|m| (m.0, m.1));
@@ -502,9 +533,6 @@ impl<'a> Resolver<'a> {
                 self.join(r, root, true);
             }
         }
-        // Surname-only rows reached through a genitive joined above: resolve them now.
-        // (Genitives joined their stem row before the stem row itself moved, since both are
-        // step 1 and rows are visited in index order; the union keeps them together.)
     }
 
     /// Step 5: acronyms.
