@@ -7,10 +7,10 @@ categories) from the labels in data/topic-labels/ and the texts in ../shared (ne
 Writes:
   train-conll.jsonl      ned.train articles (287) with their labels
   dev-conll.jsonl        ned.testa articles (74) with their labels (development only)
-  train-articles.jsonl   written articles, all but every fifth
-  dev-articles.jsonl     written articles, every fifth (w005, w010, ...)
-  train-headlines.jsonl  written headlines, all but every fifth
-  dev-headlines.jsonl    written headlines, every fifth (h0005, h0010, ...)
+  train-articles.jsonl   written articles (written-articles*.jsonl), all but every fifth line of each file
+  dev-articles.jsonl     written articles, every fifth line of each file
+  train-headlines.jsonl  written headlines (written-headlines*.jsonl), all but every fifth line of each file
+  dev-headlines.jsonl    written headlines, every fifth line of each file
   extra-sib200.jsonl     SIB-200 train+dev sentences of the 5 topics that map to a category
 """
 import json, os, sys
@@ -84,12 +84,18 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     write("train-conll.jsonl", conll("train", "conll-train-"))
     write("dev-conll.jsonl", conll("testa", "conll-testa-"))
-    for kind, path in [("articles", "written-articles.jsonl"), ("headlines", "written-headlines.jsonl")]:
-        rows = [json.loads(l) for l in open(os.path.join(LABELS, path), encoding="utf-8") if l.strip()]
-        rows = [{"id": r["id"], "title": r["title"], "text": r.get("text", ""),
-                 "categories": r["categories"]} for r in rows]
-        write(f"train-{kind}.jsonl", [r for n, r in enumerate(rows) if (n + 1) % 5])
-        write(f"dev-{kind}.jsonl", [r for n, r in enumerate(rows) if (n + 1) % 5 == 0])
+    for kind in ("articles", "headlines"):
+        train, dev = [], []
+        for name in sorted(os.listdir(LABELS)):
+            if not (name.startswith(f"written-{kind}") and name.endswith(".jsonl")):
+                continue
+            rows = [json.loads(l) for l in open(os.path.join(LABELS, name), encoding="utf-8") if l.strip()]
+            rows = [{"id": r["id"], "title": r["title"], "text": r.get("text", ""),
+                     "categories": r["categories"]} for r in rows]
+            train += [r for n, r in enumerate(rows) if (n + 1) % 5]
+            dev += [r for n, r in enumerate(rows) if (n + 1) % 5 == 0]
+        write(f"train-{kind}.jsonl", train)
+        write(f"dev-{kind}.jsonl", dev)
     sib = []
     for part in ("train", "dev"):
         with open(os.path.join(SHARED, "sib200-nl", f"{part}.tsv"), encoding="utf-8") as f:
