@@ -14,12 +14,13 @@
 //! 2. **Labels.** Rows with the same name and different labels join the one in most articles
 //!    when they are MISC or in at most a third of its articles ("Trump" ORG → "Trump" PER).
 //! 3. **Spelling variants.** A name of two or more words and at least eight characters joins a
-//!    name with the same label, word count and word initials at edit distance one (a letter
-//!    left out, added, changed or two swapped: "Thiery Baudet" → "Thierry Baudet") whose
-//!    cluster is in at least five times as many articles and that shares a co-occurring entity
-//!    with it (when both have any); the changed word has four letters or more and is not
-//!    changed in its last letter ("Maria"/"Mario" stay apart). This step runs again after
-//!    steps 4 and 5, with the clusters they built.
+//!    name with the same label, word count and word initials that differs from it in one word
+//!    of four letters or more by a letter left out or added or two neighbouring letters
+//!    swapped ("Thiery Baudet" → "Thierry Baudet"; a changed letter is not enough:
+//!    "Maria"/"Mario"), whose cluster is in at least five times as many articles and shares a
+//!    co-occurring entity with it (when both have any). Only a name that has not been joined
+//!    with others moves (so no chains of near-homonyms). This step runs again after steps 4
+//!    and 5, with the clusters they built.
 //! 4. **Initials, genitives, surnames and first names.** A PER row "T. Baudet", a surname-only
 //!    row "Baudet" (or "de Jonge"), a genitive row "Baudets"/"Trumps" (any label, when its stem
 //!    is such a surname), and a first-name row "Thierry" look for the *full names* (PER rows of
@@ -130,8 +131,9 @@ struct Resolver<'a> {
     locked: Vec<bool>,
     /// Per root: an id of the cluster.
     ids: Vec<Option<&'a str>>,
-    /// Per root: articles and dates of the cluster.
+    /// Per root: articles and dates of the cluster, and its number of rows.
     articles: Vec<u64>,
+    size: Vec<u32>,
     days: Vec<Option<(i32, i32)>>,
 }
 
@@ -178,6 +180,7 @@ impl<'a> Resolver<'a> {
             locked: vec![false; n],
             ids: rows.iter().map(|r| r.id).collect(),
             articles: rows.iter().map(|r| r.articles).collect(),
+            size: vec![1; n],
             days: rows.iter().map(|r| r.days).collect(),
         }
     }
@@ -217,6 +220,7 @@ impl<'a> Resolver<'a> {
         self.forced[ry] = fy.or(fx);
         self.ids[ry] = iy.or(ix);
         self.articles[ry] += self.articles[rx as usize];
+        self.size[ry] += self.size[rx as usize];
         self.days[ry] = match (self.days[ry], self.days[rx as usize]) {
             (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
             (a, b) => a.or(b),
@@ -336,7 +340,8 @@ impl<'a> Resolver<'a> {
             } else {
                 (b, a, nb, na)
             };
-            if nx * 5 > ny {
+            let rx = self.find(x);
+            if nx * 5 > ny || self.size[rx as usize] > 1 {
                 continue;
             }
             let (ix, iy) = (&self.info[x as usize], &self.info[y as usize]);
@@ -674,7 +679,8 @@ fn deletions(key: &str) -> Vec<u64> {
 }
 
 /// Whether `a` is a spelling variant of `b`: same word count and word initials, edit distance
-/// one inside a single word of four letters or more, not in that word's last letter.
+/// one inside a single word of four letters or more: a letter left out or added, or two
+/// neighbouring letters swapped.
 fn spelling_variant(a: &str, b: &str) -> bool {
     let (wa, wb): (Vec<&str>, Vec<&str>) = (a.split(' ').collect(), b.split(' ').collect());
     if wa.len() != wb.len() || normalize::edit_distance(a, b) != 1 {
@@ -690,9 +696,16 @@ fn spelling_variant(a: &str, b: &str) -> bool {
         return false;
     };
     let (cx, cy): (Vec<char>, Vec<char>) = (x.chars().collect(), y.chars().collect());
-    cx.len().min(cy.len()) >= 4
-        && cx.first() == cy.first()
-        && !(cx.len() == cy.len() && cx.last() != cy.last())
+    if cx.len().min(cy.len()) < 4 || cx.first() != cy.first() {
+        return false;
+    }
+    if cx.len() != cy.len() {
+        return true;
+    }
+    // Same length: only two neighbouring letters swapped, never one letter changed (names
+    // that differ in one letter are as often two names: "Bakker"/"Bakkes", "Maria"/"Mario").
+    let diff: Vec<usize> = (0..cx.len()).filter(|&i| cx[i] != cy[i]).collect();
+    matches!(diff[..], [i, j] if j == i + 1 && cx[i] == cy[j] && cx[j] == cy[i])
 }
 
 fn cosine(a: &HashMap<u32, f64>, b: &HashMap<u32, f64>) -> f64 {
@@ -969,5 +982,7 @@ mod tests {
         assert!(!spelling_variant("kim putters", "tim putters"));
         assert!(!spelling_variant("eric wiebes", "lorena wiebes"));
         assert!(spelling_variant("geert wilders", "geert wlders"));
+        assert!(spelling_variant("geert wilders", "geert wildres"));
+        assert!(!spelling_variant("jan bakker", "jan bakkes"));
     }
 }
