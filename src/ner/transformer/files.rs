@@ -278,7 +278,20 @@ pub fn write_transitions(dir: &Path, transitions: &Transitions) -> Result<()> {
     else {
         bail!("{} has no \"ontleed\" section", path.display());
     };
-    section.insert("transitions".into(), serde_json::to_value(transitions)?);
+    let mut value = serde_json::to_value(transitions)?;
+    // The weight is an f32: written in its shortest decimal form (0.8, not 0.800000011920929),
+    // which reads back as the same f32.
+    if let Some(w) = value.get_mut("weight")
+        && let Some(n) = transitions
+            .weight
+            .to_string()
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+    {
+        *w = serde_json::Value::Number(n);
+    }
+    section.insert("transitions".into(), value);
     let tmp = path.with_extension("json.tmp");
     std::fs::write(&tmp, serde_json::to_string_pretty(&config)? + "\n")
         .with_context(|| format!("cannot write {}", tmp.display()))?;
@@ -454,4 +467,28 @@ pub fn average_dirs(from: &[&Path], to: &Path) -> Result<AverageReport> {
         models: from.len(),
         tensors: mean.len(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_prior_weight_is_written_in_its_shortest_form() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join(CONFIG_FILE), r#"{"ontleed": {}}"#).expect("config");
+        let t = Transitions {
+            weight: 0.8,
+            log_probs: vec![vec![0.0]],
+        };
+        write_transitions(dir.path(), &t).expect("writes");
+        let text = std::fs::read_to_string(dir.path().join(CONFIG_FILE)).expect("reads");
+        assert!(
+            text.contains("\"weight\": 0.8\n") || text.contains("\"weight\": 0.8,"),
+            "{text}"
+        );
+        let back = super::super::ner::read_transitions(&dir.path().join(CONFIG_FILE), 1)
+            .expect("reads back");
+        assert_eq!(back.map(|t| t.weight), Some(0.8f32));
+    }
 }
