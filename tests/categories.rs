@@ -31,7 +31,11 @@ fn annotate(input: &str) -> Vec<Value> {
         .write_stdin(input)
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout)
         .expect("UTF-8")
         .lines()
@@ -83,7 +87,10 @@ fn every_fine_topic_names_its_category() {
     for t in topics {
         assert!(t["category"].as_str().is_some(), "{t}");
     }
-    assert!(ids(&r["categories"]).contains(&"politics".to_string()), "{r}");
+    assert!(
+        ids(&r["categories"]).contains(&"politics".to_string()),
+        "{r}"
+    );
 }
 
 #[test]
@@ -103,7 +110,12 @@ fn the_huawei_article_keeps_5g_and_sanctions() {
     let topics = ids(&r["topics"]);
     assert!(topics.contains(&"5g".to_string()), "{topics:?}");
     assert!(topics.contains(&"sanctions".to_string()), "{topics:?}");
-    assert_eq!(ids(&r["categories"])[0], "technology", "{}", r["categories"]);
+    assert_eq!(
+        ids(&r["categories"])[0],
+        "technology",
+        "{}",
+        r["categories"]
+    );
 }
 
 #[test]
@@ -186,13 +198,20 @@ fn eval_topics_scores_a_labelled_file_per_category() {
         .arg(fixture("labelled.jsonl"))
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.lines().any(|l| l.starts_with("micro")), "{text}");
     assert!(text.contains("4 articles"), "{text}");
     // The four items are plain cases: the built-in model gets their first category.
     let sport = text.lines().find(|l| l.starts_with("sport")).unwrap();
-    assert!(sport.split_whitespace().nth(3).unwrap() == "100.0", "{text}");
+    assert!(
+        sport.split_whitespace().nth(3).unwrap() == "100.0",
+        "{text}"
+    );
 }
 
 #[test]
@@ -206,7 +225,11 @@ fn train_topics_writes_a_model_that_eval_topics_loads() {
         .arg(&model)
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = ontleed()
         .arg("eval-topics")
         .arg(fixture("labelled.jsonl"))
@@ -214,7 +237,11 @@ fn train_topics_writes_a_model_that_eval_topics_loads() {
         .arg(&model)
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // A damaged model file is a clear error, not a panic or an empty result.
     std::fs::write(&model, b"not a model").unwrap();
     let out = ontleed()

@@ -13,7 +13,6 @@ mod export;
 mod quantize;
 mod report;
 mod resolve;
-mod resolve;
 mod topics;
 
 use clap::{Parser, Subcommand};
@@ -52,8 +51,6 @@ enum Command {
     Eval(conll::EvalArgs),
     /// Aggregate annotated JSONL into an entity table (CSV, JSON) and an HTML report.
     Report(report::ReportArgs),
-    /// Write annotated JSONL back with a corpus-level `entity` key per mention (entities resolved across the corpus).
-    Resolve(resolve::ResolveArgs),
     /// Write annotated JSONL back with a corpus-level `entity` key per mention (entities resolved across the corpus).
     Resolve(resolve::ResolveArgs),
     /// Tag pre-tokenized CoNLL input (token in the first column) and write `TOKEN TAG` lines.
@@ -96,7 +93,6 @@ pub fn main() -> i32 {
         Command::Eval(a) => conll::eval(a),
         Command::Tag(a) => conll::tag(a),
         Command::Report(a) => report::report(a),
-        Command::Resolve(a) => resolve::resolve(a),
         Command::Resolve(a) => resolve::resolve(a),
         Command::Export(a) => export::export(a),
         Command::TrainTopics(a) => topics::train_topics(a),

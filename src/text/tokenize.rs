@@ -451,11 +451,29 @@ mod tests {
     fn glued_sentence_ends_and_slashed_names_split() {
         assert_eq!(
             words("een Duitse onderzoeker, Mark Scherz.De drie soorten"),
-            ["een", "Duitse", "onderzoeker", ",", "Mark", "Scherz", ".", "De", "drie", "soorten"]
+            [
+                "een",
+                "Duitse",
+                "onderzoeker",
+                ",",
+                "Mark",
+                "Scherz",
+                ".",
+                "De",
+                "drie",
+                "soorten"
+            ]
         );
         assert_eq!(
             words("de Burenpolderweg/Groeninx van Zoelenstraat"),
-            ["de", "Burenpolderweg", "/", "Groeninx", "van", "Zoelenstraat"]
+            [
+                "de",
+                "Burenpolderweg",
+                "/",
+                "Groeninx",
+                "van",
+                "Zoelenstraat"
+            ]
         );
         // Domains, dotted abbreviations, initials and band names stay whole.
         assert_eq!(words("nu.nl en ASP.NET"), ["nu.nl", "en", "ASP.NET"]);

@@ -71,7 +71,11 @@ impl Category {
         Category::new("labour", "Werk", Some("medtop:09000000")),
         Category::new("disaster", "Rampen en ongevallen", Some("medtop:03000000")),
         Category::new("environment", "Milieu en klimaat", Some("medtop:06000000")),
-        Category::new("education", "Onderwijs en wetenschap", Some("medtop:05000000")),
+        Category::new(
+            "education",
+            "Onderwijs en wetenschap",
+            Some("medtop:05000000"),
+        ),
         Category::new("transport", "Verkeer en vervoer", None),
         Category::new("society", "Samenleving", Some("medtop:14000000")),
     ];
@@ -189,7 +193,11 @@ impl CategoryModel {
             );
         }
         if header.thresholds.len() != ids.len() {
-            bail!("{} thresholds for {} categories", header.thresholds.len(), ids.len());
+            bail!(
+                "{} thresholds for {} categories",
+                header.thresholds.len(),
+                ids.len()
+            );
         }
         if !header.calibration.is_empty() && header.calibration.len() != ids.len() {
             bail!(
@@ -273,7 +281,12 @@ impl CategoryModel {
             .enumerate()
             .map(|(c, w)| {
                 let z: f32 = features.iter().map(|&(i, x)| w[i as usize] * x).sum();
-                let [a, b] = self.header.calibration.get(c).copied().unwrap_or([1.0, 0.0]);
+                let [a, b] = self
+                    .header
+                    .calibration
+                    .get(c)
+                    .copied()
+                    .unwrap_or([1.0, 0.0]);
                 sigmoid(a * z + b)
             })
             .collect()
@@ -293,16 +306,16 @@ impl CategoryModel {
             self.header.best_floor,
         )
         .into_iter()
-            .map(|(c, p)| {
-                let cat = &Category::ALL[c];
-                CategoryScore {
-                    id: cat.id,
-                    iptc: cat.iptc,
-                    label: cat.label,
-                    score: (f64::from(p) * 1000.0).round() / 1000.0,
-                }
-            })
-            .collect()
+        .map(|(c, p)| {
+            let cat = &Category::ALL[c];
+            CategoryScore {
+                id: cat.id,
+                iptc: cat.iptc,
+                label: cat.label,
+                score: (f64::from(p) * 1000.0).round() / 1000.0,
+            }
+        })
+        .collect()
     }
 }
 
@@ -321,7 +334,11 @@ fn one() -> f32 {
 /// The decision rule: categories at or above their threshold, and the most probable one at or
 /// above `best_floor` times its threshold; best first, at most [`MAX_CATEGORIES`]. Returns
 /// indices and probabilities.
-pub(crate) fn decide(probabilities: &[f32], thresholds: &[f32], best_floor: f32) -> Vec<(usize, f32)> {
+pub(crate) fn decide(
+    probabilities: &[f32],
+    thresholds: &[f32],
+    best_floor: f32,
+) -> Vec<(usize, f32)> {
     let mut out: Vec<(usize, f32)> = probabilities.iter().copied().enumerate().collect();
     out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     let mut rank = 0;
@@ -374,7 +391,10 @@ pub(crate) fn features(
         }
         let lead = seen < LEAD_PARAGRAPHS;
         seen += 1;
-        let first = doc.sentences.get(paragraph.sentences.start).map(|r| r.start);
+        let first = doc
+            .sentences
+            .get(paragraph.sentences.start)
+            .map(|r| r.start);
         let last = paragraph
             .sentences
             .end
@@ -401,10 +421,7 @@ pub(crate) fn features(
             }
         }
     }
-    let mut out: Features = counts
-        .into_iter()
-        .map(|(i, c)| (i, 1.0 + c.ln()))
-        .collect();
+    let mut out: Features = counts.into_iter().map(|(i, c)| (i, 1.0 + c.ln())).collect();
     out.sort_unstable_by_key(|&(i, _)| i);
     let norm = out.iter().map(|&(_, x)| x * x).sum::<f32>().sqrt();
     if norm > 0.0 {

@@ -712,7 +712,9 @@ mod categories {
         let t = crate::topics::Taxonomy::builtin();
         assert!(t.topics.iter().all(|t| t.category.is_some()));
         let bad = "name = \"x\"\nversion = \"1\"\n[[topic]]\nid = \"a\"\nlabel_nl = \"A\"\nlabel_en = \"A\"\ncategory = \"weather\"\nterms = [\"a\"]\n";
-        let e = crate::topics::Taxonomy::from_toml(bad).unwrap_err().to_string();
+        let e = crate::topics::Taxonomy::from_toml(bad)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("category"), "{e}");
     }
 }

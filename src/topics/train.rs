@@ -374,7 +374,10 @@ pub fn train(
     let mut best = score(1.0).0;
     for floor in [0.0f32, 0.25, 0.5, 0.75] {
         let s = score(floor).0;
-        log(&format!("best-category floor {floor:.2}: micro F1 {:.1}", s.2));
+        log(&format!(
+            "best-category floor {floor:.2}: micro F1 {:.1}",
+            s.2
+        ));
         if s.2 > best.2 {
             (best_floor, best) = (floor, s);
         }
