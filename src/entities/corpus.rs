@@ -441,7 +441,7 @@ impl<'a> Resolver<'a> {
         let row_articles = self.rows[x as usize].articles;
         if let [(root, sim, articles)] = scored[..] {
             let context = sim > 0.0;
-            if (need_context && !context) || (row_articles > 3 * articles && !context) {
+            if !context && (need_context || row_articles > 3 * articles) {
                 return None;
             }
             return self.plausible_dates(x, root).then_some(root);

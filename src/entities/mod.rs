@@ -44,13 +44,14 @@
 //!    PER-labelled **first name** alone ("Thierry", three letters or more, not a surname in the
 //!    article) joins the one person of the article with that first name; with two such people
 //!    ("Mark Rutte", "Mark Harbers") it stays apart.
-//! 4d. **Acronyms.** A one-word acronym ("FvD", "RIVM", "D66"; not in a PER group) joins a name
-//!    of two or more words that it abbreviates when the article defines it, i.e. the two
-//!    mentions are at most three characters apart ("Forum voor Democratie (FvD)"; letters in
-//!    order, the first one starting a word); without a definition it joins the one group of the
-//!    article whose word initials it is ("OM" … "Openbaar Ministerie"; function words such as
-//!    "voor", "de" may be skipped: "PVV", "PvdA"). The alias table joins the others ("OM" and
-//!    "Openbaar Ministerie" everywhere).
+//!
+//!    **Acronyms** come next. A one-word acronym ("FvD", "RIVM", "D66"; not in a PER group)
+//!    joins a name of two or more words that it abbreviates when the article defines it, i.e.
+//!    the two mentions are at most three characters apart ("Forum voor Democratie (FvD)";
+//!    letters in order, the first one starting a word); without a definition it joins the one
+//!    group of the article whose word initials it is ("OM" … "Openbaar Ministerie"; function
+//!    words such as "voor", "de" may be skipped: "PVV", "PvdA"). The alias table joins the
+//!    others ("OM" and "Openbaar Ministerie" everywhere).
 //! 5. **ORG short forms.** A group whose majority label is ORG and whose key is a strict
 //!    word-prefix of the key of an ORG mention in exactly one other ORG group joins that group
 //!    ("Huawei" … "Huawei Technologies"). With two candidates ("Huawei Technologies", "Huawei
