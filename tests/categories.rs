@@ -214,6 +214,17 @@ fn eval_topics_scores_a_labelled_file_per_category() {
     );
 }
 
+/// `eval-topics` on the fixture with the category model `model`.
+fn eval_with(model: &Path) -> std::process::Output {
+    ontleed()
+        .arg("eval-topics")
+        .arg(fixture("labelled.jsonl"))
+        .arg("--categories")
+        .arg(model)
+        .output()
+        .expect("runs")
+}
+
 #[test]
 fn train_topics_writes_a_model_that_eval_topics_loads() {
     let dir = tempfile::tempdir().unwrap();
@@ -230,13 +241,7 @@ fn train_topics_writes_a_model_that_eval_topics_loads() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = ontleed()
-        .arg("eval-topics")
-        .arg(fixture("labelled.jsonl"))
-        .arg("--categories")
-        .arg(&model)
-        .output()
-        .expect("runs");
+    let out = eval_with(&model);
     assert!(
         out.status.success(),
         "{}",
@@ -244,13 +249,7 @@ fn train_topics_writes_a_model_that_eval_topics_loads() {
     );
     // A damaged model file is a clear error, not a panic or an empty result.
     std::fs::write(&model, b"not a model").unwrap();
-    let out = ontleed()
-        .arg("eval-topics")
-        .arg(fixture("labelled.jsonl"))
-        .arg("--categories")
-        .arg(&model)
-        .output()
-        .expect("runs");
+    let out = eval_with(&model);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("category model"));
 }

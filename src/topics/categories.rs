@@ -391,20 +391,7 @@ pub(crate) fn features(
         }
         let lead = seen < LEAD_PARAGRAPHS;
         seen += 1;
-        let first = doc
-            .sentences
-            .get(paragraph.sentences.start)
-            .map(|r| r.start);
-        let last = paragraph
-            .sentences
-            .end
-            .checked_sub(1)
-            .and_then(|s| doc.sentences.get(s))
-            .map(|r| r.end);
-        let (Some(first), Some(last)) = (first, last) else {
-            continue;
-        };
-        for t in first..last {
+        for t in super::matcher::paragraph_tokens(doc, &paragraph.sentences) {
             let word = doc.token_text(t);
             if !word.chars().any(char::is_alphabetic) {
                 continue;

@@ -159,7 +159,7 @@ fn fits(pattern: &WordPattern, word: &Word, start: usize, end: usize) -> Option<
 }
 
 /// Token index range of a paragraph.
-fn paragraph_tokens(doc: &Document, sentences: &Range<usize>) -> Range<usize> {
+pub(crate) fn paragraph_tokens(doc: &Document, sentences: &Range<usize>) -> Range<usize> {
     let first = doc.sentences.get(sentences.start);
     let last = sentences
         .end
