@@ -1006,3 +1006,46 @@ fn annotate_then_report_names_the_entities() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn names_inside_compounds_are_their_own_entities() {
+    let text = "Volgens VVD-fractievoorzitter Dilan Yeşilgöz-Zegerius moeten de EU-landen \
+                strenger zijn. De Huawei-topman sprak over de Oekraïne-steun. In Amsterdam-Noord \
+                bleef het rustig.";
+    let line = serde_json::json!({ "text": text });
+    let out = ontleed()
+        .args(["annotate", "-q", "--ner-model", "fast"])
+        .write_stdin(format!("{line}\n"))
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let r: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let entities = r["entities"].as_array().expect("entities");
+    let find = |name: &str| entities.iter().find(|e| e["text"] == name);
+    for (name, label) in [
+        ("VVD", "ORG"),
+        ("EU", "ORG"),
+        ("Huawei", "ORG"),
+        ("Oekraïne", "LOC"),
+    ] {
+        let e = find(name).unwrap_or_else(|| panic!("{name} in {entities:?}"));
+        assert_eq!(e["label"], label, "{e}");
+        assert_eq!(e["compound"], true, "{e}");
+        let part: String = text
+            .chars()
+            .skip(e["start"].as_u64().unwrap() as usize)
+            .take((e["end"].as_u64().unwrap() - e["start"].as_u64().unwrap()) as usize)
+            .collect();
+        assert_eq!(part, name);
+    }
+    assert!(entities.iter().all(|e| {
+        let t = e["text"].as_str().unwrap();
+        !t.ends_with("voorzitter") && !t.ends_with("landen") && !t.ends_with("steun")
+    }));
+    // Compounds that are names as a whole stay whole and are not marked.
+    for name in ["Dilan Yeşilgöz-Zegerius", "Amsterdam-Noord"] {
+        if let Some(e) = find(name) {
+            assert!(e.get("compound").is_none(), "{e}");
+        }
+    }
+}

@@ -7,7 +7,7 @@
 //! | column | type | null when |
 //! |---|---|---|
 //! | `language` | struct<code: utf8, name: utf8, confidence: float64, reliable: bool> | error row |
-//! | `entities` | list<struct<text: utf8, label: utf8, start: int64, end: int64, score: float64, canonical: utf8, id: utf8, boilerplate: bool, field: utf8>> | error row, or not run (`skipped`) |
+//! | `entities` | list<struct<text: utf8, label: utf8, start: int64, end: int64, score: float64, canonical: utf8, id: utf8, boilerplate: bool, field: utf8, compound: bool>> | error row, or not run (`skipped`) |
 //! | `entity_summary` | list<struct<canonical: utf8, label: utf8, mentions: int64, first_offset: int64, id: utf8>> | error row, not run, or a library without entity grouping |
 //! | `topics` | list<struct<id: utf8, label: utf8, score: float64, evidence: list<utf8>, category: utf8>> | error row, or not run |
 //! | `categories` | list<struct<id: utf8, iptc: utf8, label: utf8, score: float64>> | error row, or not run |
@@ -75,6 +75,7 @@ const ENTITY: Spec = &[
     ("id", Kind::Str),
     ("boilerplate", Kind::Flag),
     ("field", Kind::Str),
+    ("compound", Kind::Flag),
 ];
 const ENTITY_SUMMARY: Spec = &[
     ("canonical", Kind::Str),

@@ -81,6 +81,10 @@ pub struct Entity {
     /// absent for the text field.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<&'static str>,
+    /// True when the entity is the name part of a compound word ("PVV" in "PVV-leider",
+    /// "Huawei" in "Huawei-topman"); absent otherwise.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub compound: bool,
 }
 
 /// A topic in a record.
@@ -475,22 +479,68 @@ impl Pipeline {
         for (p, &f) in doc.paragraphs.iter().zip(furniture) {
             in_furniture[p.sentences.clone()].fill(f);
         }
-        let mut out = Vec::new();
+        let mut spans = Vec::new();
         for ((range, tags), &boilerplate) in doc.sentences.iter().zip(&tags).zip(&in_furniture) {
             for s in scored_spans(tags) {
-                let first = doc.tokens[range.start + s.span.start];
-                let last = doc.tokens[range.start + s.span.end - 1];
-                out.push(Entity {
-                    text: doc.text[first.start..last.end].to_string(),
-                    label: s.span.label,
+                spans.push((
+                    range.start + s.span.start,
+                    range.start + s.span.end,
+                    s,
+                    boilerplate,
+                ));
+            }
+        }
+        // Labels of the whole names of the article, for the name parts of compounds.
+        let whole: std::collections::HashMap<&str, Label> = spans
+            .iter()
+            .filter(|(_, b, _, _)| compound_head(doc.token_text(b - 1)).is_none())
+            .map(|&(a, b, s, _)| {
+                let (first, last) = (doc.tokens[a], doc.tokens[b - 1]);
+                (&doc.text[first.start..last.end], s.span.label)
+            })
+            .collect();
+        let mut out = Vec::new();
+        for (a, b, s, boilerplate) in spans {
+            let entity = |from: usize, to: usize, byte_end: Option<usize>, label, compound| {
+                let (first, last) = (doc.tokens[from], doc.tokens[to - 1]);
+                let end = byte_end.unwrap_or(last.end);
+                Entity {
+                    text: doc.text[first.start..end].to_string(),
+                    label,
                     start: first.char_start,
-                    end: last.char_end,
+                    end: first.char_start + doc.text[first.start..end].chars().count(),
                     score: round3(s.score as f64),
                     canonical: String::new(),
                     id: None,
                     boilerplate,
                     field: None,
-                });
+                    compound,
+                }
+            };
+            // A word like "PVV-leider" or "5G-netwerken" is not a name as a whole: its name
+            // part becomes the entity (CoNLL's MISC for the whole word stays in `tag`/`eval`).
+            let last = doc.tokens[b - 1];
+            match compound_head(doc.token_text(b - 1)) {
+                Some(len) => {
+                    if b - a > 1 {
+                        out.push(entity(a, b - 1, None, s.span.label, false));
+                    }
+                    let part = &doc.text[last.start..last.start + len];
+                    let label = self
+                        .aliases
+                        .lookup(part)
+                        .and_then(|e| e.label)
+                        .or_else(|| whole.get(part).copied())
+                        .unwrap_or(
+                            if part.chars().all(|c| c.is_uppercase()) && part.chars().count() > 1 {
+                                Label::Org
+                            } else {
+                                s.span.label
+                            },
+                        );
+                    out.push(entity(b - 1, b, Some(last.start + len), label, true));
+                }
+                None => out.push(entity(a, b, None, s.span.label, false)),
             }
         }
         out
@@ -518,6 +568,21 @@ impl Pipeline {
         m.insert("ontleed".into(), self.provenance());
         m
     }
+}
+
+/// The byte length of the name part of a compound word whose head is a lower-case word:
+/// `PVV-leider` → 3, `EU-landen`, `5G-netwerken`, `Oekraïne-steun`; `None` for names that are
+/// compounds as a whole (`Yeşilgöz-Zegerius`, `Amsterdam-Noord`) and for words that do not start
+/// like a name (`anti-Amerikaans`).
+fn compound_head(word: &str) -> Option<usize> {
+    let hyphen = word.rfind('-')?;
+    let (part, head) = (&word[..hyphen], &word[hyphen + 1..]);
+    let starts_like_a_name = part
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit());
+    let head_is_a_word = head.chars().count() >= 3 && head.chars().all(char::is_lowercase);
+    (starts_like_a_name && part.chars().count() >= 2 && head_is_a_word).then_some(hyphen)
 }
 
 fn truncate_chars(s: &str, n: usize) -> &str {
