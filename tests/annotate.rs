@@ -32,6 +32,18 @@ fn shared(rel: &str) -> PathBuf {
         .join(rel)
 }
 
+/// A validator of `schema/record.schema.json`.
+fn schema_validator() -> jsonschema::Validator {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/record.schema.json"),
+        )
+        .expect("the schema file"),
+    )
+    .expect("the schema is JSON");
+    jsonschema::validator_for(&schema).expect("a valid schema")
+}
+
 fn records(stdout: &[u8]) -> Vec<Value> {
     String::from_utf8(stdout.to_vec())
         .expect("output is UTF-8")
@@ -539,14 +551,7 @@ fn truncated_gzip_keeps_every_decoded_line() {
 /// does `report`.
 #[test]
 fn error_records_cannot_be_confused_with_articles() {
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/record.schema.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
-    let validator = jsonschema::validator_for(&schema).expect("a valid schema");
+    let validator = schema_validator();
     let input = concat!(
         r#"{"id": "e1", "text": "Nokia groeit in Finland.", "line": 4, "source": "x.jsonl", "error": {"kind": "invalid_json", "message": "from the input"}}"#,
         "\n{broken\n"
@@ -894,14 +899,7 @@ fn huawei_article_from_shared() {
 
 #[test]
 fn records_follow_the_json_schema() {
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/record.schema.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
-    let validator = jsonschema::validator_for(&schema).expect("a valid schema");
+    let validator = schema_validator();
     let mut input = std::fs::read(samples().join("articles.jsonl")).unwrap();
     input.extend_from_slice(b"{broken\n[1]\n{\"id\": 3}\n{\"text\": \"\"}\n");
     // The fast model: 840,000 words would take the transformer minutes (this test is about

@@ -24,6 +24,15 @@ fn shared(rel: &str) -> PathBuf {
         .join(rel)
 }
 
+/// Asserts that a run succeeded, showing its stderr when not.
+fn assert_success(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Annotates JSONL text with the fast model; one record per line.
 fn annotate(input: &str) -> Vec<Value> {
     let out = ontleed()
@@ -31,11 +40,7 @@ fn annotate(input: &str) -> Vec<Value> {
         .write_stdin(input)
         .output()
         .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     String::from_utf8(out.stdout)
         .expect("UTF-8")
         .lines()
@@ -198,11 +203,7 @@ fn eval_topics_scores_a_labelled_file_per_category() {
         .arg(fixture("labelled.jsonl"))
         .output()
         .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.lines().any(|l| l.starts_with("micro")), "{text}");
     assert!(text.contains("4 articles"), "{text}");
@@ -236,17 +237,9 @@ fn train_topics_writes_a_model_that_eval_topics_loads() {
         .arg(&model)
         .output()
         .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let out = eval_with(&model);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     // A damaged model file is a clear error, not a panic or an empty result.
     std::fs::write(&model, b"not a model").unwrap();
     let out = eval_with(&model);

@@ -314,7 +314,7 @@ impl Pipeline {
         let (text, title_chars) = match title {
             None => (body, None),
             Some(t) => {
-                joined = crate::topics::train::article_text(Some(t), body);
+                joined = article_text(Some(t), body);
                 let n = t.trim().chars().count();
                 let lead = t.chars().take_while(|c| c.is_whitespace()).count();
                 (joined.as_str(), Some((lead, n)))
@@ -349,10 +349,7 @@ impl Pipeline {
             .iter()
             .map(|p| doc.paragraph_text(p))
             .collect();
-        let mut furniture = is_boilerplate(&para_texts);
-        if has_title && let Some(f) = furniture.first_mut() {
-            *f = false;
-        }
+        let furniture = furniture(&para_texts, has_title);
 
         // Article language from the article text (not the furniture), bounded in length.
         let mut sample = String::new();
@@ -583,6 +580,26 @@ fn compound_head(word: &str) -> Option<usize> {
         .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit());
     let head_is_a_word = head.chars().count() >= 3 && head.chars().all(char::is_lowercase);
     (starts_like_a_name && part.chars().count() >= 2 && head_is_a_word).then_some(hyphen)
+}
+
+/// The text the pipeline annotates for an article: the headline (trimmed) as its own first
+/// paragraph, then the body; the headline alone when the body is blank.
+pub fn article_text(title: Option<&str>, body: &str) -> String {
+    match title.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) if body.trim().is_empty() => t.to_string(),
+        Some(t) => format!("{t}\n\n{body}"),
+        None => body.to_string(),
+    }
+}
+
+/// Which paragraphs are page furniture ([`is_boilerplate`]); with `has_title` the first one is
+/// the headline and never is.
+pub fn furniture(paragraphs: &[&str], has_title: bool) -> Vec<bool> {
+    let mut furniture = is_boilerplate(paragraphs);
+    if has_title && let Some(f) = furniture.first_mut() {
+        *f = false;
+    }
+    furniture
 }
 
 fn truncate_chars(s: &str, n: usize) -> &str {

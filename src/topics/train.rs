@@ -5,7 +5,8 @@
 
 use super::categories::{Category, CategoryModel, Features, Header, features, sigmoid, width};
 use super::{Taxonomy, TopicTagger};
-use crate::text::{Document, is_boilerplate};
+use crate::pipeline::{article_text, furniture};
+use crate::text::Document;
 use anyhow::{Context, Result, bail};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -45,15 +46,6 @@ pub fn read_labelled(path: &Path) -> Result<Vec<LabelledArticle>> {
         out.push(a);
     }
     Ok(out)
-}
-
-/// The text the pipeline sees for an article: the headline as its own first paragraph.
-pub fn article_text(title: Option<&str>, text: &str) -> String {
-    match title.map(str::trim).filter(|t| !t.is_empty()) {
-        Some(t) if text.trim().is_empty() => t.to_string(),
-        Some(t) => format!("{t}\n\n{text}"),
-        None => text.to_string(),
-    }
 }
 
 /// Options of a training run.
@@ -128,19 +120,15 @@ pub fn examples(
         .collect()
 }
 
-/// The article paragraphs as the pipeline marks them: not boilerplate (the headline never is).
+/// The article paragraphs as the pipeline marks them: not page furniture (the headline never
+/// is). The pipeline also leaves out paragraphs in another language; training data has none.
 pub fn article_paragraphs(doc: &Document, has_title: bool) -> Vec<bool> {
     let texts: Vec<&str> = doc
         .paragraphs
         .iter()
         .map(|p| doc.paragraph_text(p))
         .collect();
-    let furniture = is_boilerplate(&texts);
-    furniture
-        .iter()
-        .enumerate()
-        .map(|(i, &f)| !f || (has_title && i == 0))
-        .collect()
+    furniture(&texts, has_title).iter().map(|f| !f).collect()
 }
 
 fn topic_index(taxonomy: &Taxonomy) -> HashMap<String, usize> {
