@@ -33,10 +33,9 @@ fi
 export PATH="$venv/bin:$PATH"   # the build backend runs `maturin` from the PATH
 "$venv/bin/python" --version
 
-step "python/Cargo.lock"
-if ! (cd python && cargo metadata --locked --format-version 1 >/dev/null 2>&1); then
-  echo "warning: python/Cargo.lock is out of date with the main crate's dependencies;"
-  echo "         the build adds the missing crates. Commit the updated python/Cargo.lock."
+step "one lockfile (the workspace's Cargo.lock covers python/)"
+if ! cargo metadata --locked --format-version 1 >/dev/null 2>&1; then
+  echo "warning: Cargo.lock is out of date; the build updates it. Commit the updated Cargo.lock."
 fi
 
 step "the CLI for the parity tests (cargo build --release)"

@@ -1,0 +1,294 @@
+//! The accurate model run by rust-bert (libtorch) as a [`Recognizer`]: [`RustBertNer`].
+//!
+//! The encoder and head are rust-bert's `RobertaForTokenClassification` (what its
+//! `XLMRobertaForTokenClassification`/`ModelType::XLMRoberta` token classifier is), loaded from
+//! an exported directory ([`super::export`]) or converted in memory from a candle model
+//! directory. The input side is ontleed's own, shared with the candle backend: words are
+//! tokenized one by one with `tokenizer.json`, sequences are built by
+//! [`crate::ner::transformer::window::segments`] (FLERT context, overlapping windows for long
+//! sentences), each word is labelled at its first piece, and mentions of one name in a document
+//! get one label (`harmonize_labels`), all as in the candle backend. rust-bert's
+//! `TokenClassificationModel::predict` is not used for tagging because
+//! - it takes raw strings and re-tokenizes them, while the pipeline hands the recognizer words
+//!   from its own tokenizer (a word's pieces could differ: rust_tokenizers normalizes with NFKC,
+//!   our tokenizer with XLM-R's precompiled charsmap);
+//! - it has no document context and windows long inputs differently (stride `max_length / 4`);
+//! - its batched predict attaches the tokens of every batch after the first to the features of
+//!   the first batch (see [`super::pipeline`] and `tests/rust_bert.rs`).
+//!
+//! With the same input ids, logits agree with candle's to about 1e-5 (f32), so the tags and the
+//! rounded scores of the JSONL records are the same.
+//!
+//! Threads: libtorch tensors are not `Sync`, so the model sits behind a mutex and concurrent
+//! documents are tagged one at a time. Loading sets libtorch to one intra-op thread unless
+//! `OMP_NUM_THREADS` is set: with libtorch's default (all cores) its OpenMP threads spin at every
+//! op, and on the shared 2-core machine, with another job running, tagging the samples one
+//! document at a time fell from 1,121 to 39 tokens/s.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+use anyhow::{Context, Result, bail, ensure};
+use rust_bert::bert::BertConfig;
+use rust_bert::roberta::RobertaForTokenClassification;
+use tch::{Device, Kind, Tensor, nn::VarStore};
+use tokenizers::Tokenizer;
+
+use super::export::{self, RB_WEIGHTS_FILE};
+use crate::ner::transformer::convert::{CONFIG_FILE, TOKENIZER_FILE};
+use crate::ner::transformer::ner::{
+    Decoding, LABELS_FILE, Settings, Specials, doc_pieces, is_model_dir, layout_of, read_labels,
+    read_settings, read_transitions, tag_batched, untagged,
+};
+use crate::ner::transformer::window::{Layout, Segment, WordPieces};
+use crate::ner::{Recognizer, Tag, TokenTag};
+
+struct Model {
+    // Owns the weights the model's tensors point into.
+    _vs: VarStore,
+    net: RobertaForTokenClassification,
+}
+
+/// The transformer NER model on rust-bert.
+pub struct RustBertNer {
+    name: String,
+    model: Mutex<Model>,
+    tokenizer: Tokenizer,
+    settings: Settings,
+    specials: Specials,
+    labels: Vec<Tag>,
+    device: Device,
+    /// How label probabilities become tags, as in the candle backend (the model's tag-bigram
+    /// prior, one label per name and document).
+    pub decoding: Decoding,
+}
+
+impl std::fmt::Debug for RustBertNer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RustBertNer")
+            .field("name", &self.name)
+            .field("settings", &self.settings)
+            .field("labels", &self.labels)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The shipped accurate model's directory, when this build has one.
+pub fn accurate_dir() -> Option<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/accurate");
+    is_model_dir(&dir).then_some(dir)
+}
+
+fn bert_config(config: &serde_json::Value, origin: &Path) -> Result<BertConfig> {
+    serde_json::from_value(config.clone())
+        .with_context(|| format!("{} is not a rust-bert BERT config", origin.display()))
+}
+
+impl RustBertNer {
+    /// Loads an exported directory or converts a candle model directory, onto the CPU.
+    pub fn load(dir: &Path) -> Result<Self> {
+        Self::load_on(dir, Device::Cpu)
+    }
+
+    /// Loads an exported directory (`rust_model.ot`) or converts a candle model directory
+    /// (`model.safetensors`) in memory, onto `device`.
+    pub fn load_on(dir: &Path, device: Device) -> Result<Self> {
+        if std::env::var_os("OMP_NUM_THREADS").is_none() {
+            tch::set_num_threads(1);
+        }
+        let config_path = dir.join(CONFIG_FILE);
+        let mut vs = VarStore::new(device);
+        let (config, converted) = if export::is_export_dir(dir) {
+            let text = std::fs::read_to_string(&config_path)
+                .with_context(|| format!("cannot read {}", config_path.display()))?;
+            (serde_json::from_str(&text)?, None)
+        } else if is_model_dir(dir) {
+            let c = export::convert(dir)?;
+            (c.config.clone(), Some(c))
+        } else {
+            bail!(
+                "{} is neither a rust-bert export (ontleed export --format rust-bert) nor a transformer model directory",
+                dir.display()
+            );
+        };
+        let bc = bert_config(&config, &config_path)?;
+        let net = RobertaForTokenClassification::new(vs.root(), &bc)
+            .map_err(|e| anyhow::anyhow!("cannot build the rust-bert model: {e}"))?;
+        match converted {
+            None => vs
+                .load(dir.join(RB_WEIGHTS_FILE))
+                .with_context(|| format!("cannot load {}", dir.join(RB_WEIGHTS_FILE).display()))?,
+            Some(c) => {
+                let src: HashMap<String, Tensor> = c.tensors.into_iter().collect();
+                let mut vars = vs.variables();
+                for (name, var) in vars.iter_mut() {
+                    let Some(t) = src.get(name) else {
+                        bail!("the converted model has no weight {name}");
+                    };
+                    ensure!(
+                        var.size() == t.size(),
+                        "{name}: shape {:?} but rust-bert expects {:?}",
+                        t.size(),
+                        var.size()
+                    );
+                    tch::no_grad(|| var.copy_(t));
+                }
+            }
+        }
+        let settings = read_settings(&config_path)?;
+        let labels = read_labels(&dir.join(LABELS_FILE))?;
+        let transitions = read_transitions(&config_path, labels.len())?;
+        ensure!(
+            bc.id2label.as_ref().map(|m| m.len()) == Some(labels.len()),
+            "{}: id2label does not match labels.json",
+            config_path.display()
+        );
+        let tok_path = dir.join(TOKENIZER_FILE);
+        let tokenizer = Tokenizer::from_file(&tok_path)
+            .map_err(|e| anyhow::anyhow!("cannot load {}: {e}", tok_path.display()))?;
+        let specials = Specials::of(&tokenizer)?;
+        ensure!(
+            (specials.bos, specials.pad, specials.eos) == (0, 1, 2),
+            "rust-bert's RoBERTa needs <s> 0, <pad> 1, </s> 2"
+        );
+        ensure!(
+            settings.max_len + export::POSITION_OFFSET <= bc.max_position_embeddings as usize,
+            "max_len {} does not fit {} positions",
+            settings.max_len,
+            bc.max_position_embeddings
+        );
+        Ok(Self {
+            name: dir.display().to_string(),
+            model: Mutex::new(Model { _vs: vs, net }),
+            tokenizer,
+            settings,
+            specials,
+            labels,
+            device,
+            decoding: Decoding {
+                transitions,
+                harmonize: true,
+            },
+        })
+    }
+
+    /// Sets the name written into output records.
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// The tag of each output.
+    pub fn labels(&self) -> &[Tag] {
+        &self.labels
+    }
+
+    /// The layout of input sequences (the candle backend's).
+    pub fn layout(&self) -> Layout {
+        layout_of(&self.specials, &self.settings)
+    }
+
+    /// Word pieces of every word of a document (`tokenizer.json`, word by word).
+    pub fn doc_pieces(&self, sentences: &[Vec<&str>]) -> Result<Vec<WordPieces>> {
+        doc_pieces(&self.tokenizer, self.specials.unk, sentences)
+    }
+
+    /// Logits `[labels]` of each labelled piece of `segments` (one batch), in segment order.
+    pub fn logits(&self, segments: &[&Segment]) -> Result<Vec<Vec<f32>>> {
+        ensure!(!segments.is_empty(), "empty batch");
+        let seq = segments.iter().map(|s| s.ids.len()).max().unwrap_or(0);
+        let mut ids: Vec<i64> = Vec::with_capacity(segments.len() * seq);
+        let mut mask: Vec<i64> = Vec::with_capacity(segments.len() * seq);
+        let mut positions: Vec<i64> = Vec::new();
+        for (row, s) in segments.iter().enumerate() {
+            ids.extend(s.ids.iter().map(|&i| i64::from(i)));
+            ids.extend(std::iter::repeat_n(
+                i64::from(self.specials.pad),
+                seq - s.ids.len(),
+            ));
+            mask.extend((0..seq).map(|j| i64::from(j < s.ids.len())));
+            positions.extend(s.targets.iter().map(|t| (row * seq + t.pos) as i64));
+        }
+        let shape = [segments.len() as i64, seq as i64];
+        let ids = Tensor::from_slice(&ids).reshape(shape).to(self.device);
+        let mask = Tensor::from_slice(&mask).reshape(shape).to(self.device);
+        let positions = Tensor::from_slice(&positions).to(self.device);
+        let n_labels = self.labels.len();
+        let model = self
+            .model
+            .lock()
+            .map_err(|_| anyhow::anyhow!("the rust-bert model is poisoned"))?;
+        let flat: Vec<f32> = tch::no_grad(|| -> Result<Vec<f32>> {
+            let out = model
+                .net
+                .forward_t(Some(&ids), Some(&mask), None, None, None, false);
+            let picked = out
+                .logits
+                .reshape([-1, n_labels as i64])
+                .index_select(0, &positions)
+                .to_kind(Kind::Float)
+                .to(Device::Cpu)
+                .contiguous()
+                .view([-1]);
+            Ok(Vec::<f32>::try_from(&picked)?)
+        })?;
+        Ok(flat.chunks(n_labels).map(<[f32]>::to_vec).collect())
+    }
+
+    /// Tags several documents given as word pieces (batched like the candle backend).
+    pub fn tag_documents(&self, docs: &[Vec<WordPieces>]) -> Result<Vec<Vec<Vec<TokenTag>>>> {
+        tag_batched(docs, &self.layout(), &self.labels, &self.decoding, |segs| {
+            Ok(self.logits(segs)?.iter().map(|l| softmax(l)).collect())
+        })
+    }
+
+    /// Tags one document; fails only on an internal (libtorch) error.
+    pub fn try_tag_document(&self, sentences: &[Vec<&str>]) -> Result<Vec<Vec<TokenTag>>> {
+        let pieces = self.doc_pieces(sentences)?;
+        let mut all = self.tag_documents(std::slice::from_ref(&pieces))?;
+        Ok(all.pop().unwrap_or_default())
+    }
+}
+
+/// Arg-max of `logits` and its softmax probability.
+/// Label probabilities of one row of logits.
+fn softmax(logits: &[f32]) -> Vec<f32> {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let exp: Vec<f32> = logits.iter().map(|&v| (v - max).exp()).collect();
+    let sum: f32 = exp.iter().sum();
+    exp.into_iter().map(|e| e / sum).collect()
+}
+
+impl Recognizer for RustBertNer {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Tags a document. An internal error is reported on stderr and the document's words are
+    /// tagged `O` with score 0 rather than stopping the run (as the candle backend does).
+    fn tag_document(&self, sentences: &[Vec<&str>]) -> Vec<Vec<TokenTag>> {
+        match self.try_tag_document(sentences) {
+            Ok(tags) => tags,
+            Err(e) => {
+                eprintln!("ontleed: rust-bert NER failed on a document: {e:#}");
+                untagged(sentences)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn softmax_of_logits() {
+        let p = softmax(&[0.0, 2.0, 1.0]);
+        let e = [(-2f32).exp(), 1.0, (-1f32).exp()];
+        let sum: f32 = e.iter().sum();
+        for (got, want) in p.iter().zip(e) {
+            assert!((got - want / sum).abs() < 1e-6);
+        }
+    }
+}
