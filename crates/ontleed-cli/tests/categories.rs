@@ -218,6 +218,7 @@ fn eval_topics_scores_a_labelled_file_per_category() {
 }
 
 /// `eval-topics` on the fixture with the category model `model`.
+#[cfg(feature = "train")]
 fn eval_with(model: &Path) -> std::process::Output {
     ontleed()
         .arg("eval-topics")
@@ -228,6 +229,7 @@ fn eval_with(model: &Path) -> std::process::Output {
         .expect("runs")
 }
 
+#[cfg(feature = "train")]
 #[test]
 fn train_topics_writes_a_model_that_eval_topics_loads() {
     let dir = tempfile::tempdir().unwrap();

@@ -8,6 +8,7 @@ fn ontleed() -> Command {
 }
 
 /// A tiny training set in CoNLL-2002 format (IOB2) with documents.
+#[cfg(feature = "train")]
 const TRAIN: &str = "-DOCSTART- -DOCSTART- O
 Jan N B-PER
 Jansen N I-PER
@@ -35,6 +36,7 @@ Rotterdam N B-LOC
 . Punc O
 ";
 
+#[cfg(feature = "train")]
 #[test]
 fn train_eval_and_tag_round_trip() {
     let dir = tempfile::tempdir().unwrap();
@@ -137,6 +139,7 @@ fn train_eval_and_tag_round_trip() {
     }
 }
 
+#[cfg(feature = "train")]
 #[test]
 fn reads_indexed_iob1_and_unlabelled_input() {
     let dir = tempfile::tempdir().unwrap();
@@ -182,6 +185,7 @@ fn reads_indexed_iob1_and_unlabelled_input() {
     );
 }
 
+#[cfg(feature = "train")]
 #[test]
 fn bad_training_files_are_errors_not_panics() {
     let dir = tempfile::tempdir().unwrap();
@@ -207,6 +211,23 @@ fn bad_training_files_are_errors_not_panics() {
 }
 
 /// The shipped fast model on CoNLL-2002 `ned.testa` (from `../shared`, when present).
+#[cfg(not(feature = "train"))]
+#[test]
+fn a_build_without_training_says_how_to_get_it() {
+    for cmd in ["train", "train-topics", "fit-transitions"] {
+        ontleed()
+            .args([cmd, "--train", "x.conll"])
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("--features train"));
+    }
+    ontleed()
+        .arg("trian")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("unknown command"));
+}
+
 #[test]
 fn shipped_model_scores_on_testa() {
     let testa = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))

@@ -3,13 +3,13 @@
 //!
 //! Needs the weights: `scripts/fetch-e5.sh` (or `E5_Q4_BIN=/path/to/e5-small-q4.bin`); without
 //! them the tests print SKIPPED and pass. Run in release: the f32 encoder is slow in debug.
-#![cfg(feature = "transformer")]
+#![cfg(feature = "train")]
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use ontleed::ner::transformer::convert::convert;
-use ontleed::ner::transformer::model::E5Encoder;
+use ontleed_train::transformer::convert::convert;
+use ontleed_train::transformer::encoder::E5Encoder;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -196,7 +196,7 @@ fn converted_files_look_right() {
 
 #[test]
 fn damaged_files_are_errors_not_panics() {
-    use ontleed::ner::transformer::q4file::Q4File;
+    use ontleed_train::transformer::q4file::Q4File;
     let bin = q4_bin();
     if !bin.exists() {
         println!("SKIPPED: run scripts/fetch-e5.sh");

@@ -2,17 +2,17 @@
 //!
 //! ```text
 //! for b in bench_convert bench_f32 bench_q4; do
-//!   RAYON_NUM_THREADS=2 cargo test --release --features transformer --test transformer_bench \
+//!   RAYON_NUM_THREADS=2 cargo test --release -p ontleed-cli --features train --test transformer_bench \
 //!       -- --ignored --nocapture --exact $b
 //! done
 //! ```
-#![cfg(feature = "transformer")]
+#![cfg(feature = "train")]
 
 use std::path::PathBuf;
 use std::time::Instant;
 
-use ontleed::ner::transformer::convert::convert;
-use ontleed::ner::transformer::model::E5Encoder;
+use ontleed_train::transformer::convert::convert;
+use ontleed_train::transformer::encoder::E5Encoder;
 
 const DUTCH: &str = "De Tweede Kamer debatteerde donderdag urenlang over de begroting van het \
 ministerie van Infrastructuur en Waterstaat, waarbij de aanleg van de Lelylijn, het onderhoud van \

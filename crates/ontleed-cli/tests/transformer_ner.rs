@@ -10,17 +10,18 @@
 //! ```text
 //! cargo test --release --features transformer --test transformer_ner
 //! ```
-#![cfg(feature = "transformer")]
+#![cfg(feature = "train")]
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
 use assert_cmd::Command;
 use ontleed::ner::Recognizer;
-use ontleed::ner::transformer::convert::convert;
+use ontleed::ner::transformer::TransformerNer;
 use ontleed::ner::transformer::ner::read_transitions;
-use ontleed::ner::transformer::train::{TRANSITION_WEIGHTS, train};
-use ontleed::ner::transformer::{TrainOptions, TransformerNer};
+use ontleed_train::transformer::TrainOptions;
+use ontleed_train::transformer::convert::convert;
+use ontleed_train::transformer::train::{TRANSITION_WEIGHTS, train};
 use serde_json::Value;
 
 fn manifest_dir() -> PathBuf {
@@ -506,7 +507,7 @@ fn a_600_word_sentence_is_windowed() {
 #[test]
 fn trimmed_vocabulary_tokenizes_like_the_full_one() {
     let Some(base) = base() else { return };
-    use ontleed::ner::transformer::vocab::trim;
+    use ontleed_train::transformer::vocab::trim;
     let full = tokenizers::Tokenizer::from_file(base.join("tokenizer.json")).unwrap();
     // The words of the sample articles, split at spaces.
     let text: String = std::fs::read_to_string(manifest_dir().join("data/samples/articles.jsonl"))

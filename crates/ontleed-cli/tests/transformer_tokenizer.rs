@@ -2,15 +2,15 @@
 //! built by `tests/fixtures/e5/tokenizer_agreement.py` (not committed). Ignored by default:
 //!
 //! ```text
-//! E5_AGREEMENT=target/e5/agreement cargo test --release --features transformer \
+//! E5_AGREEMENT=target/e5/agreement cargo test --release -p ontleed-cli --features train \
 //!     --test transformer_tokenizer -- --ignored --nocapture
 //! ```
-#![cfg(feature = "transformer")]
+#![cfg(feature = "train")]
 
 use std::path::PathBuf;
 
-use ontleed::ner::transformer::convert::build_tokenizer;
-use ontleed::ner::transformer::q4file::Q4File;
+use ontleed_train::transformer::convert::build_tokenizer;
+use ontleed_train::transformer::q4file::Q4File;
 use tokenizers::Tokenizer;
 
 #[test]

@@ -14,6 +14,8 @@ mod quantize;
 mod report;
 mod resolve;
 mod topics;
+#[cfg(feature = "train")]
+mod train;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -46,7 +48,8 @@ enum Command {
     /// Annotate articles (JSONL, .jsonl.gz, '-' for stdin, .txt files or directories) into JSONL.
     Annotate(annotate::AnnotateArgs),
     /// Train a NER model from CoNLL-style files.
-    Train(conll::TrainArgs),
+    #[cfg(feature = "train")]
+    Train(train::TrainArgs),
     /// Score a NER model on a labelled CoNLL file (conlleval rules).
     Eval(conll::EvalArgs),
     /// Aggregate annotated JSONL into an entity table (CSV, JSON) and an HTML report.
@@ -56,7 +59,8 @@ enum Command {
     /// Tag pre-tokenized CoNLL input (token in the first column) and write `TOKEN TAG` lines.
     Tag(conll::TagArgs),
     /// Train the news-category model from labelled JSONL (title, text, categories).
-    TrainTopics(topics::TrainTopicsArgs),
+    #[cfg(feature = "train")]
+    TrainTopics(train::TrainTopicsArgs),
     /// Score categories per category (precision, recall, F1) on labelled JSONL files.
     EvalTopics(topics::EvalTopicsArgs),
     /// Export the accurate (transformer) model for rust-bert (needs the rust-bert feature).
@@ -71,8 +75,28 @@ enum Command {
     #[cfg(feature = "transformer")]
     Average(quantize::AverageArgs),
     /// Fit a transformer NER model's tag-bigram prior for decoding (done by `train` at its end).
-    #[cfg(feature = "transformer")]
-    FitTransitions(conll::FitTransitionsArgs),
+    #[cfg(feature = "train")]
+    FitTransitions(train::FitTransitionsArgs),
+    /// The training commands of a build without the `train` feature: a clear error.
+    #[cfg(not(feature = "train"))]
+    #[command(external_subcommand)]
+    NotBuilt(Vec<String>),
+}
+
+/// The commands that need the `train` cargo feature.
+#[cfg(not(feature = "train"))]
+const TRAINING_COMMANDS: [&str; 3] = ["train", "train-topics", "fit-transitions"];
+
+/// The error of a command this build does not have.
+#[cfg(not(feature = "train"))]
+fn not_built(args: &[String]) -> anyhow::Result<i32> {
+    let name = args.first().map(String::as_str).unwrap_or_default();
+    if TRAINING_COMMANDS.contains(&name) {
+        anyhow::bail!(
+            "`ontleed {name}` is in builds with the `train` feature: cargo install --path crates/ontleed-cli --features train (or cargo run --release --features train -- {name} ...)"
+        );
+    }
+    anyhow::bail!("unknown command {name:?}; see `ontleed --help`")
 }
 
 /// Runs the command line; returns the process exit status.
@@ -89,20 +113,24 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Annotate(a) => annotate::run(a),
-        Command::Train(a) => conll::train(a),
+        #[cfg(feature = "train")]
+        Command::Train(a) => train::train(a),
         Command::Eval(a) => conll::eval(a),
         Command::Tag(a) => conll::tag(a),
         Command::Report(a) => report::report(a),
         Command::Resolve(a) => resolve::resolve(a),
         Command::Export(a) => export::export(a),
-        Command::TrainTopics(a) => topics::train_topics(a),
+        #[cfg(feature = "train")]
+        Command::TrainTopics(a) => train::train_topics(a),
         Command::EvalTopics(a) => topics::eval_topics(a),
         #[cfg(feature = "transformer")]
         Command::Quantize(a) => quantize::quantize(a),
         #[cfg(feature = "transformer")]
         Command::Average(a) => quantize::average(a),
-        #[cfg(feature = "transformer")]
-        Command::FitTransitions(a) => conll::fit_transitions(a),
+        #[cfg(feature = "train")]
+        Command::FitTransitions(a) => train::fit_transitions(a),
+        #[cfg(not(feature = "train"))]
+        Command::NotBuilt(args) => not_built(&args),
     };
     match result {
         Ok(code) => code,

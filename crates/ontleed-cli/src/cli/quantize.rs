@@ -60,7 +60,7 @@ pub struct AverageArgs {
 }
 
 pub(super) fn average(a: AverageArgs) -> Result<i32> {
-    use ontleed::ner::transformer::{convert::WEIGHTS_FILE, files::average_dirs};
+    use ontleed::ner::transformer::files::{WEIGHTS_FILE, average_dirs};
     let dirs: Vec<&std::path::Path> = a.ner_model.iter().map(PathBuf::as_path).collect();
     let r = average_dirs(&dirs, &a.out)?;
     eprintln!(

@@ -1,94 +1,14 @@
-//! `ontleed train-topics` and `ontleed eval-topics`: the category model's training and a
-//! per-category score of any labelled JSONL file.
+//! `ontleed eval-topics`: a per-category score of any labelled JSONL file (the category
+//! model's training, `train-topics`, is in [`super::train`]).
 
 use super::{EXIT_OK, open_output};
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::Args;
 use ontleed::pipeline::{NerModel, Pipeline};
-use ontleed::topics::train::{self, TrainOptions};
+use ontleed::topics::labelled::{prf, read_labelled};
 use ontleed::topics::{Category, CategoryModel, Taxonomy};
 use std::io::Write;
 use std::path::PathBuf;
-
-/// Arguments of `train-topics`.
-#[derive(Debug, Args)]
-pub struct TrainTopicsArgs {
-    /// Labelled JSONL files (`title`, `text`, `categories`): they train the model and, by
-    /// cross-validation, fit each category's threshold.
-    #[arg(long, required = true, num_args = 1..)]
-    train: Vec<PathBuf>,
-    /// Labelled JSONL files that only train (weight --extra-weight), e.g. translated sentences;
-    /// they take no part in fitting the thresholds.
-    #[arg(long, num_args = 1..)]
-    extra: Vec<PathBuf>,
-    /// Weight of the --extra examples in the loss.
-    #[arg(long, default_value_t = 0.5)]
-    extra_weight: f32,
-    /// Where to write the model.
-    #[arg(short, long)]
-    output: PathBuf,
-    /// Topic taxonomy whose fine topics are features (default: the built-in one).
-    #[arg(long)]
-    topics: Option<PathBuf>,
-    /// Passes over the data.
-    #[arg(long, default_value_t = TrainOptions::default().epochs)]
-    epochs: usize,
-    /// AdaGrad learning rate.
-    #[arg(long, default_value_t = TrainOptions::default().learning_rate)]
-    learning_rate: f32,
-    /// L2 penalty.
-    #[arg(long, default_value_t = TrainOptions::default().l2)]
-    l2: f32,
-    /// Folds of the cross-validation that fits the thresholds.
-    #[arg(long, default_value_t = TrainOptions::default().folds)]
-    folds: usize,
-    /// Name and version written into records.
-    #[arg(long, default_value = "ontleed-categories 1.0")]
-    name: String,
-}
-
-pub(super) fn train_topics(a: TrainTopicsArgs) -> Result<i32> {
-    let taxonomy = match &a.topics {
-        Some(p) => Taxonomy::from_file(p)?,
-        None => Taxonomy::builtin(),
-    };
-    let o = TrainOptions {
-        epochs: a.epochs,
-        learning_rate: a.learning_rate,
-        l2: a.l2,
-        folds: a.folds,
-        ..TrainOptions::default()
-    };
-    let mut examples = Vec::new();
-    for p in &a.train {
-        let articles = train::read_labelled(p)?;
-        eprintln!("{}: {} articles", p.display(), articles.len());
-        examples.extend(train::examples(&articles, &taxonomy, o.dim, 1.0, true));
-    }
-    for p in &a.extra {
-        let articles = train::read_labelled(p)?;
-        eprintln!("{}: {} articles (extra)", p.display(), articles.len());
-        examples.extend(train::examples(
-            &articles,
-            &taxonomy,
-            o.dim,
-            a.extra_weight,
-            false,
-        ));
-    }
-    let model = train::train(&examples, &taxonomy, &o, &a.name, |l| eprintln!("{l}"))?;
-    for (c, t) in Category::ALL.iter().zip(&model.header().thresholds) {
-        eprintln!("threshold {:<14} {t:.2}", c.id);
-    }
-    let bytes = model.to_bytes()?;
-    if let Some(dir) = a.output.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    std::fs::write(&a.output, bytes)
-        .with_context(|| format!("cannot write {}", a.output.display()))?;
-    eprintln!("wrote {}", a.output.display());
-    Ok(EXIT_OK)
-}
 
 /// Arguments of `eval-topics`.
 #[derive(Debug, Args)]
@@ -121,7 +41,7 @@ pub(super) fn eval_topics(a: EvalTopicsArgs) -> Result<i32> {
     let pipeline = builder.build()?;
     let mut articles = Vec::new();
     for p in &a.gold {
-        articles.extend(train::read_labelled(p)?);
+        articles.extend(read_labelled(p)?);
     }
     if articles.is_empty() {
         bail!("no labelled articles in {:?}", a.gold);
@@ -163,7 +83,7 @@ pub(super) fn eval_topics(a: EvalTopicsArgs) -> Result<i32> {
         "category", "P", "R", "F1", "gold", "pred", "tp"
     )?;
     for (c, cat) in Category::ALL.iter().enumerate() {
-        let (p, r, f) = train::prf(tp[c], fp[c], fnn[c]);
+        let (p, r, f) = prf(tp[c], fp[c], fnn[c]);
         writeln!(
             out,
             "{:<14} {p:>6.1} {r:>6.1} {f:>6.1} {:>5} {:>5} {:>5}",
@@ -173,7 +93,7 @@ pub(super) fn eval_topics(a: EvalTopicsArgs) -> Result<i32> {
             tp[c]
         )?;
     }
-    let (p, r, f) = train::prf(tp.iter().sum(), fp.iter().sum(), fnn.iter().sum());
+    let (p, r, f) = prf(tp.iter().sum(), fp.iter().sum(), fnn.iter().sum());
     writeln!(out, "{:<14} {p:>6.1} {r:>6.1} {f:>6.1}", "micro")?;
     writeln!(
         out,

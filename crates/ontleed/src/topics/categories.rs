@@ -323,7 +323,7 @@ impl CategoryModel {
 const LENGTH_CLASSES: [usize; 2] = [20, 150];
 
 /// Features per category: hash buckets, fine topics, length classes, bias.
-pub(crate) fn width(dim: usize, topics: usize) -> usize {
+pub fn width(dim: usize, topics: usize) -> usize {
     dim + topics + LENGTH_CLASSES.len() + 2
 }
 
@@ -334,11 +334,7 @@ fn one() -> f32 {
 /// The decision rule: categories at or above their threshold, and the most probable one at or
 /// above `best_floor` times its threshold; best first, at most [`MAX_CATEGORIES`]. Returns
 /// indices and probabilities.
-pub(crate) fn decide(
-    probabilities: &[f32],
-    thresholds: &[f32],
-    best_floor: f32,
-) -> Vec<(usize, f32)> {
+pub fn decide(probabilities: &[f32], thresholds: &[f32], best_floor: f32) -> Vec<(usize, f32)> {
     let mut out: Vec<(usize, f32)> = probabilities.iter().copied().enumerate().collect();
     out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     let mut rank = 0;
@@ -352,7 +348,7 @@ pub(crate) fn decide(
     out
 }
 
-pub(crate) fn sigmoid(z: f32) -> f32 {
+pub fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + (-z).exp())
 }
 
@@ -371,7 +367,7 @@ fn hash(space: u8, s: &str) -> u64 {
 
 /// See [`CategoryModel::features`]; `dim` hash buckets, then one feature per fine topic of
 /// `topic_index`, then the length classes, then the bias.
-pub(crate) fn features(
+pub fn features(
     dim: usize,
     topic_index: &HashMap<String, usize>,
     doc: &Document,

@@ -8,23 +8,23 @@ use aho_corasick::Input;
 use std::ops::Range;
 
 /// Weight of a `strong` trigger hit.
-pub(crate) const WEIGHT_STRONG: f64 = 2.0;
+pub const WEIGHT_STRONG: f64 = 2.0;
 /// Weight of a `terms` trigger hit.
-pub(crate) const WEIGHT_TERM: f64 = 1.0;
+pub const WEIGHT_TERM: f64 = 1.0;
 /// Weight of a `context` trigger hit.
-pub(crate) const WEIGHT_CONTEXT: f64 = 0.5;
+pub const WEIGHT_CONTEXT: f64 = 0.5;
 /// Factor for hits in the headline and lead (the first [`LEAD_PARAGRAPHS`] article paragraphs).
-pub(crate) const LEAD_FACTOR: f64 = 1.5;
+pub const LEAD_FACTOR: f64 = 1.5;
 /// How many article paragraphs count as headline and lead.
-pub(crate) const LEAD_PARAGRAPHS: usize = 2;
+pub const LEAD_PARAGRAPHS: usize = 2;
 /// Density at which the score reaches `1 - 1/e` (about 0.63).
-pub(crate) const SATURATION: f64 = 4.0;
+pub const SATURATION: f64 = 4.0;
 /// Article length (in words) below which no length correction applies.
-pub(crate) const BASE_WORDS: f64 = 100.0;
+pub const BASE_WORDS: f64 = 100.0;
 /// Topics scoring below this are dropped.
-pub(crate) const MIN_SCORE: f64 = 0.3;
+pub const MIN_SCORE: f64 = 0.3;
 /// Most evidence words reported per topic.
-pub(crate) const MAX_EVIDENCE: usize = 10;
+pub const MAX_EVIDENCE: usize = 10;
 
 /// What one token or phrase contributed to one topic.
 #[derive(Debug, Clone, Copy)]
@@ -159,7 +159,7 @@ fn fits(pattern: &WordPattern, word: &Word, start: usize, end: usize) -> Option<
 }
 
 /// Token index range of a paragraph.
-pub(crate) fn paragraph_tokens(doc: &Document, sentences: &Range<usize>) -> Range<usize> {
+pub fn paragraph_tokens(doc: &Document, sentences: &Range<usize>) -> Range<usize> {
     let first = doc.sentences.get(sentences.start);
     let last = sentences
         .end
@@ -266,7 +266,7 @@ impl Scanner {
 /// The topics (id and tier) that the first token of `text` triggers on its own, before the
 /// evidence rule: for tests and for debugging a taxonomy.
 #[cfg(test)]
-pub(crate) fn word_hits(taxonomy: &Taxonomy, text: &str) -> Vec<(String, Tier)> {
+pub fn word_hits(taxonomy: &Taxonomy, text: &str) -> Vec<(String, Tier)> {
     let doc = Document::new(text);
     let mut scanner = Scanner::default();
     scanner.scan(taxonomy, &doc, 0, doc.tokens.len());
@@ -278,11 +278,7 @@ pub(crate) fn word_hits(taxonomy: &Taxonomy, text: &str) -> Vec<(String, Tier)> 
 }
 
 /// Tags `doc` with topics of `taxonomy`; see the module docs for the rule.
-pub(crate) fn tag(
-    taxonomy: &Taxonomy,
-    doc: &Document,
-    article_paragraphs: &[bool],
-) -> Vec<TopicMatch> {
+pub fn tag(taxonomy: &Taxonomy, doc: &Document, article_paragraphs: &[bool]) -> Vec<TopicMatch> {
     if taxonomy.automaton.is_none() {
         return Vec::new();
     }

@@ -64,9 +64,9 @@
 //! ten): first the strong and term words, then the context words, each in order of appearance.
 
 pub mod categories;
+pub mod labelled;
 mod matcher;
 mod taxonomy;
-pub mod train;
 
 #[cfg(test)]
 mod tests;

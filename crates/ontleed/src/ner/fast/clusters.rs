@@ -15,17 +15,17 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 /// Longest path stored (bits); longer paths are cut. Features use prefixes up to 20.
-pub(super) const MAX_BITS: u8 = 32;
+pub const MAX_BITS: u8 = 32;
 
 /// Word clusters as bit paths, looked up by the FNV hash of the word form.
 #[derive(Debug, Clone, Default)]
 pub struct Clusters {
     /// Word hash → (path bits, most significant first, right-aligned; path length).
-    pub(super) paths: HashMap<u64, (u32, u8)>,
+    pub paths: HashMap<u64, (u32, u8)>,
 }
 
 /// Hash of a word form as used for cluster lookups.
-pub(super) fn word_hash(w: &str) -> u64 {
+pub fn word_hash(w: &str) -> u64 {
     w.bytes().fold(Fnv::new(60), Fnv::byte).finish()
 }
 
@@ -59,7 +59,7 @@ impl Clusters {
 
     /// The path of a word: its own form, else its lower-cased form, else the form with only
     /// the first letter upper case.
-    pub(super) fn path(&self, word: &str) -> Option<(u32, u8)> {
+    pub fn path(&self, word: &str) -> Option<(u32, u8)> {
         if let Some(&p) = self.paths.get(&word_hash(word)) {
             return Some(p);
         }

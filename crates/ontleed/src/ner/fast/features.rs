@@ -7,13 +7,13 @@ use std::collections::HashMap;
 
 /// FNV-1a, 64-bit: stable across platforms and releases, so model files stay valid.
 #[derive(Clone, Copy)]
-pub(super) struct Fnv(u64);
+pub struct Fnv(u64);
 
 impl Fnv {
-    pub(super) fn new(template: u8) -> Self {
+    pub fn new(template: u8) -> Self {
         Fnv(0xcbf2_9ce4_8422_2325).byte(template)
     }
-    pub(super) fn byte(self, b: u8) -> Self {
+    pub fn byte(self, b: u8) -> Self {
         Fnv((self.0 ^ b as u64).wrapping_mul(0x0100_0000_01b3))
     }
     fn str(self, s: &str) -> Self {
@@ -22,13 +22,13 @@ impl Fnv {
     fn u32(self, v: u32) -> Self {
         v.to_le_bytes().into_iter().fold(self, Fnv::byte)
     }
-    pub(super) fn finish(self) -> u64 {
+    pub fn finish(self) -> u64 {
         self.0
     }
 }
 
 /// Hash of a lower-cased phrase, as used by the gazetteer.
-pub(super) fn phrase_hash(words: &[String]) -> u64 {
+pub fn phrase_hash(words: &[String]) -> u64 {
     let mut h = Fnv::new(0);
     for w in words {
         h = h.str(w);
@@ -61,7 +61,7 @@ fn shapes(word: &str) -> (String, String) {
 
 /// What the rest of the document says about a word form.
 #[derive(Default)]
-pub(super) struct DocStats {
+pub struct DocStats {
     /// Word forms seen capitalised in a non-initial position.
     capitalised_inside: HashMap<String, u32>,
     /// Lower-cased forms seen written in lower case.
@@ -70,7 +70,7 @@ pub(super) struct DocStats {
 
 impl DocStats {
     /// Collects the statistics of one document.
-    pub(super) fn new(sentences: &[Vec<&str>]) -> Self {
+    pub fn new(sentences: &[Vec<&str>]) -> Self {
         let mut stats = DocStats::default();
         for s in sentences {
             for (i, w) in s.iter().enumerate() {
@@ -98,9 +98,9 @@ fn is_after_sentence_start(s: &[&str], i: usize) -> bool {
 }
 
 /// Extracts the features of every token of one sentence.
-pub(super) struct Extractor<'g> {
-    pub(super) gazetteer: &'g Gazetteer,
-    pub(super) clusters: &'g Clusters,
+pub struct Extractor<'g> {
+    pub gazetteer: &'g Gazetteer,
+    pub clusters: &'g Clusters,
 }
 
 /// Prefix lengths of cluster paths used as features.
@@ -120,7 +120,7 @@ const EOS: &str = "</s>";
 
 impl Extractor<'_> {
     /// Features of each token of `words`, given the document statistics.
-    pub(super) fn sentence(&self, words: &[&str], doc: &DocStats) -> Vec<Vec<u64>> {
+    pub fn sentence(&self, words: &[&str], doc: &DocStats) -> Vec<Vec<u64>> {
         let n = words.len();
         let lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
         let shape: Vec<(String, String)> = words.iter().map(|w| shapes(w)).collect();
@@ -254,7 +254,7 @@ impl Extractor<'_> {
 }
 
 /// A count in four buckets: 0, 1, 2–3, 4 or more.
-pub(super) fn bucket(n: u32) -> u8 {
+pub fn bucket(n: u32) -> u8 {
     match n {
         0 => 0,
         1 => 1,

@@ -15,9 +15,9 @@ const MAX_LISTS: usize = 16;
 #[derive(Debug, Clone, Default)]
 pub struct Gazetteer {
     /// List names, e.g. `per_first`.
-    pub(super) names: Vec<String>,
+    pub names: Vec<String>,
     /// Phrase hash → bit set of the lists that contain it.
-    pub(super) entries: HashMap<u64, u16>,
+    pub entries: HashMap<u64, u16>,
 }
 
 impl Gazetteer {
@@ -65,7 +65,7 @@ impl Gazetteer {
 
     /// For each token, the gazetteer codes that cover it: `list << 2 | position`, position 0 for
     /// a one-token phrase, 1 for the first, 2 for a middle, 3 for the last token of a longer one.
-    pub(super) fn matches(&self, lower: &[String]) -> Vec<Vec<u8>> {
+    pub fn matches(&self, lower: &[String]) -> Vec<Vec<u8>> {
         let mut out = vec![Vec::new(); lower.len()];
         if self.entries.is_empty() {
             return out;

@@ -49,7 +49,7 @@ fn multi_positions(tags: &[Tag]) -> Vec<(bool, bool)> {
 }
 
 /// History features of every token of a document, given the first pass's tags.
-pub(super) fn features(words: &[Vec<&str>], tags: &[Vec<Tag>]) -> Vec<Vec<Vec<u64>>> {
+pub fn features(words: &[Vec<&str>], tags: &[Vec<Tag>]) -> Vec<Vec<Vec<u64>>> {
     let multi: Vec<Vec<(bool, bool)>> = tags.iter().map(|t| multi_positions(t)).collect();
     let mut stats: HashMap<&str, FormStats> = HashMap::new();
     for (s, ws) in words.iter().enumerate() {
@@ -110,7 +110,7 @@ pub(super) fn features(words: &[Vec<&str>], tags: &[Vec<Tag>]) -> Vec<Vec<Vec<u6
 }
 
 /// Every hash [`features`] can produce, so that training can give each a weight row up front.
-pub(super) fn all_hashes() -> Vec<u64> {
+pub fn all_hashes() -> Vec<u64> {
     let mut out = Vec::new();
     for l in 0..4u8 {
         for b in 1..4u8 {

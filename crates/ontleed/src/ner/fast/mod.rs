@@ -4,16 +4,14 @@
 //! Confidences are per-token max-marginals (the best path's score through each tag) turned into
 //! probabilities with a softmax whose temperature is fitted on the development set.
 
-mod clusters;
-mod features;
+pub mod clusters;
+pub mod features;
 mod gazetteer;
-mod history;
-mod scheme;
-mod train;
+pub mod history;
+pub mod scheme;
 
 pub use clusters::{Clusters, Induced, induce};
 pub use gazetteer::Gazetteer;
-pub use train::{TrainOptions, train};
 
 use super::{Recognizer, Tag, TokenTag};
 use anyhow::{Context, Result, bail};
@@ -25,11 +23,12 @@ use std::path::Path;
 const MAGIC: &[u8; 8] = b"ONTLFST5";
 /// The previous format, without word clusters; still read.
 const MAGIC_V4: &[u8; 8] = b"ONTLFST4";
-const T: usize = scheme::COUNT;
+/// Tags of the internal scheme (weights per feature row).
+pub const T: usize = scheme::COUNT;
 
 /// Keys are already hashes: pass them through.
 #[derive(Default)]
-struct IdentityHasher(u64);
+pub struct IdentityHasher(u64);
 
 impl Hasher for IdentityHasher {
     fn finish(&self) -> u64 {
@@ -45,21 +44,27 @@ impl Hasher for IdentityHasher {
     }
 }
 
-type FeatureMap = HashMap<u64, u32, BuildHasherDefault<IdentityHasher>>;
+/// Feature hash → row of the weight matrix.
+pub type FeatureMap = HashMap<u64, u32, BuildHasherDefault<IdentityHasher>>;
 
 /// A trained fast model.
+///
+/// The fields are public for the trainer (`ontleed-train`), which builds models field by field.
 pub struct FastModel {
-    name: String,
+    /// The model's name in output records.
+    pub name: String,
     /// Feature hash → row in `weights`.
-    index: FeatureMap,
+    pub index: FeatureMap,
     /// `T` weights per feature row.
-    weights: Vec<f32>,
+    pub weights: Vec<f32>,
     /// `transitions[(prev + 1) * T + cur]`; row 0 is the sentence start.
-    transitions: Vec<f32>,
+    pub transitions: Vec<f32>,
     /// Softmax temperature for confidences.
-    temperature: f32,
-    gazetteer: Gazetteer,
-    clusters: Clusters,
+    pub temperature: f32,
+    /// Name lists, as phrase hashes.
+    pub gazetteer: Gazetteer,
+    /// Word clusters (empty in the shipped model).
+    pub clusters: Clusters,
 }
 
 impl std::fmt::Debug for FastModel {
@@ -335,12 +340,14 @@ fn trans(transitions: &[f32], prev: Option<usize>, cur: usize) -> f32 {
 }
 
 /// Best tag sequence by Viterbi.
-fn viterbi(e: &[f32], transitions: &[f32]) -> Vec<usize> {
+/// Best tag sequence of a sentence (internal scheme) from emissions `[words, T]`.
+pub fn viterbi(e: &[f32], transitions: &[f32]) -> Vec<usize> {
     viterbi_with_marginals(e, transitions).0
 }
 
 /// Best tag sequence and, per token and tag, the score of the best path through that tag.
-fn viterbi_with_marginals(e: &[f32], transitions: &[f32]) -> (Vec<usize>, Vec<f32>) {
+/// [`viterbi`], with each tag's max-marginal score.
+pub fn viterbi_with_marginals(e: &[f32], transitions: &[f32]) -> (Vec<usize>, Vec<f32>) {
     let n = e.len() / T;
     if n == 0 {
         return (Vec::new(), Vec::new());

@@ -5,7 +5,7 @@
 use crate::ner::{Label, Tag};
 
 /// Number of BILOU tags: O plus B, I, L, U for each of the four labels.
-pub(super) const COUNT: usize = 17;
+pub const COUNT: usize = 17;
 
 /// Position of a token in its entity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +34,7 @@ fn split(i: usize) -> Option<(Label, Part)> {
 }
 
 /// BILOU indexes of an IOB2 sentence.
-pub(super) fn encode(tags: &[Tag]) -> Vec<usize> {
+pub fn encode(tags: &[Tag]) -> Vec<usize> {
     let spans = crate::ner::tags::spans(tags);
     let mut out = vec![0; tags.len()];
     for s in spans {
@@ -52,7 +52,7 @@ pub(super) fn encode(tags: &[Tag]) -> Vec<usize> {
 }
 
 /// The IOB2 tag of a BILOU index.
-pub(super) fn to_tag(i: usize) -> Tag {
+pub fn to_tag(i: usize) -> Tag {
     match split(i) {
         None => Tag::O,
         Some((l, Part::Begin | Part::Unit)) => Tag::B(l),
@@ -61,12 +61,12 @@ pub(super) fn to_tag(i: usize) -> Tag {
 }
 
 /// IOB2 tags of a BILOU sequence.
-pub(super) fn decode(tags: &[usize]) -> Vec<Tag> {
+pub fn decode(tags: &[usize]) -> Vec<Tag> {
     tags.iter().map(|&t| to_tag(t)).collect()
 }
 
 /// Whether tag `cur` may follow `prev` (`None`: sentence start).
-pub(super) fn allowed(prev: Option<usize>, cur: usize) -> bool {
+pub fn allowed(prev: Option<usize>, cur: usize) -> bool {
     let open = prev
         .and_then(split)
         .filter(|(_, p)| matches!(p, Part::Begin | Part::Inside));
@@ -81,7 +81,7 @@ pub(super) fn allowed(prev: Option<usize>, cur: usize) -> bool {
 }
 
 /// Whether a sentence may end on tag `t` (not inside an open entity).
-pub(super) fn may_end(t: usize) -> bool {
+pub fn may_end(t: usize) -> bool {
     !matches!(split(t), Some((_, Part::Begin | Part::Inside)))
 }
 

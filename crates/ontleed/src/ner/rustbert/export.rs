@@ -31,7 +31,7 @@ use candle_core::Device as CandleDevice;
 use serde_json::{Value, json};
 
 use super::spm::{self, SpmModel};
-use crate::ner::transformer::convert::{CONFIG_FILE, TOKENIZER_FILE};
+use crate::ner::transformer::files::{CONFIG_FILE, TOKENIZER_FILE};
 use crate::ner::transformer::ner::{LABELS_FILE, read_labels, read_weights};
 
 /// The weights file of an exported directory.

@@ -36,7 +36,7 @@ use tch::{Device, Kind, Tensor, nn::VarStore};
 use tokenizers::Tokenizer;
 
 use super::export::{self, RB_WEIGHTS_FILE};
-use crate::ner::transformer::convert::{CONFIG_FILE, TOKENIZER_FILE};
+use crate::ner::transformer::files::{CONFIG_FILE, TOKENIZER_FILE};
 use crate::ner::transformer::ner::{
     Decoding, LABELS_FILE, Settings, Specials, doc_pieces, is_model_dir, layout_of, read_labels,
     read_settings, read_transitions, tag_batched, untagged,

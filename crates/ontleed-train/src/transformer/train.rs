@@ -3,7 +3,7 @@
 //! The recipe: token classification labelled at each word's first piece, AdamW (weight decay
 //! 0.01, not on biases and LayerNorm weights), linear warm-up then linear decay to zero,
 //! gradient clipping at a global norm of 1.0, dropout 0.1, batches of sentences of similar
-//! length, FLERT-style document context ([`super::window`]). Everything random (the head's
+//! length, FLERT-style document context ([`ontleed::ner::transformer::window`]). Everything random (the head's
 //! initialisation, the batch order, the dropout masks) comes from the seed.
 //!
 //! The vocabulary is trimmed to the pieces the training, development and `--vocab-from` data
@@ -38,19 +38,19 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use tokenizers::Tokenizer;
 
-use super::convert::{CONFIG_FILE, TOKENIZER_FILE, WEIGHTS_FILE};
-use super::model::{Config, Weights};
-use super::ner::{
-    Decoding, ENCODER_PREFIX, HEAD_PREFIX, Inputs, LABELS_FILE, Settings, Specials, Tagger,
-    TokenClassifier, Transitions, decode, read_labels, word_pieces,
-};
 use super::ops::{Dropout, DropoutState};
 use super::optim::{AdamW, AdamWConfig};
 use super::vocab;
-use super::window::{self, Layout, Segment, WordPieces};
-use crate::ner::conll::{self, Doc};
-use crate::ner::eval::Scorer;
-use crate::ner::{Tag, TokenTag};
+use ontleed::ner::conll::{self, Doc};
+use ontleed::ner::eval::Scorer;
+use ontleed::ner::transformer::files::{CONFIG_FILE, LABELS_FILE, TOKENIZER_FILE, WEIGHTS_FILE};
+use ontleed::ner::transformer::model::{Config, Weights};
+use ontleed::ner::transformer::ner::{
+    Decoding, ENCODER_PREFIX, HEAD_PREFIX, Inputs, Settings, Specials, Tagger, TokenClassifier,
+    Transitions, decode, read_labels, word_pieces,
+};
+use ontleed::ner::transformer::window::{self, Layout, Segment, WordPieces};
+use ontleed::ner::{Tag, TokenTag};
 
 /// Name of the checkpoint directory inside `OUT`.
 pub const CHECKPOINT_DIR: &str = "checkpoint";
@@ -105,7 +105,7 @@ pub struct TrainOptions {
     pub max_len: usize,
     /// Neighbouring sentences used as context on each side.
     pub context_sentences: usize,
-    /// Pack consecutive sentences into one sequence (see [`super::window`]).
+    /// Pack consecutive sentences into one sequence (see [`ontleed::ner::transformer::window`]).
     pub pack_sentences: bool,
     /// Total updates (the learning-rate schedule is laid out over these).
     pub max_steps: Option<usize>,
@@ -554,7 +554,7 @@ fn ner_config(
 /// as they are, so training continues from it (with a fresh optimizer and schedule). Only the
 /// sequence layout of the config is replaced by this run's.
 fn from_model(o: &TrainOptions) -> Result<(HashMap<String, Tensor>, Tokenizer, serde_json::Value)> {
-    let files = super::files::ModelFiles::read(&o.base)?;
+    let files = ontleed::ner::transformer::files::ModelFiles::read(&o.base)?;
     ensure!(
         files.labels()? == iob2_labels(),
         "{} has other labels than the 9 IOB2 tags training uses",
@@ -782,9 +782,9 @@ pub fn fit_transitions(tagger: &Tagger, train: &[Doc], dev: &[Doc]) -> Result<Tr
 /// decoding and the int8 arithmetic of inference where the CPU has it) and writes it into its
 /// `config.json`.
 pub fn fit_model_transitions(dir: &Path, train: &[Doc], dev: &[Doc]) -> Result<TransitionFit> {
-    let model = super::TransformerNer::load(dir)?.with_int8()?;
+    let model = ontleed::ner::transformer::TransformerNer::load(dir)?.with_int8()?;
     let fit = fit_transitions(model.tagger(), train, dev)?;
-    super::files::write_transitions(dir, &fit.transitions)?;
+    ontleed::ner::transformer::files::write_transitions(dir, &fit.transitions)?;
     Ok(fit)
 }
 
@@ -839,7 +839,7 @@ pub fn train(o: &TrainOptions) -> Result<TrainReport> {
             .context("cannot load the checkpoint weights")?;
         let moments = candle_core::safetensors::load(ckpt.join(OPTIMIZER_FILE), &Device::Cpu)
             .context("cannot load the checkpoint optimizer state")?;
-        let settings = super::ner::read_settings(&ckpt.join(CONFIG_FILE))?;
+        let settings = ontleed::ner::transformer::ner::read_settings(&ckpt.join(CONFIG_FILE))?;
         eprintln!(
             "resuming from {} at update {} (epoch {}, batch {})",
             ckpt.display(),
@@ -856,11 +856,12 @@ pub fn train(o: &TrainOptions) -> Result<TrainReport> {
             Some(moments),
         )
     } else {
-        let (tensors, tokenizer, config_json) = if super::files::is_model_dir(&o.base) {
-            from_model(o)?
-        } else {
-            from_base(o, &train_docs, &dev_docs)?
-        };
+        let (tensors, tokenizer, config_json) =
+            if ontleed::ner::transformer::files::is_model_dir(&o.base) {
+                from_model(o)?
+            } else {
+                from_base(o, &train_docs, &dev_docs)?
+            };
         (tensors, tokenizer, config_json, o.settings(), None, None)
     };
     let frozen: HashSet<&str> = match o.vocab {

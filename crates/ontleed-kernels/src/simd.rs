@@ -1,11 +1,11 @@
 //! SIMD versions of the element-wise parts of the encoder at inference: GELU (AVX-512 and AVX2,
-//! fused into [`super::int8`]'s matrix products) and the attention softmax with the mask and
+//! fused into [`crate::int8`]'s matrix products) and the attention softmax with the mask and
 //! scale fused in (AVX-512, where [`avx512`] holds; elsewhere candle's ops run).
 
 use candle_core::{CpuStorage, CustomOp2, Layout, Shape};
 use rayon::prelude::*;
 
-use super::ops::{ERF_P, ERF_Q};
+use crate::gelu::{ERF_P, ERF_Q};
 
 /// GELU `(1 + erf(x / √2)) · x / 2` of one register, erf with [`ERF_P`] / [`ERF_Q`] (input
 /// clamped to ±4), written once for both register widths.
@@ -31,7 +31,7 @@ macro_rules! gelu_lanes {
 /// GELU of 16 values (see [`gelu_lanes`]).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-pub(super) fn gelu512(x: std::arch::x86_64::__m512) -> std::arch::x86_64::__m512 {
+pub(crate) fn gelu512(x: std::arch::x86_64::__m512) -> std::arch::x86_64::__m512 {
     use std::arch::x86_64::*;
     gelu_lanes!(
         x,
@@ -48,7 +48,7 @@ pub(super) fn gelu512(x: std::arch::x86_64::__m512) -> std::arch::x86_64::__m512
 /// GELU of 8 values (see [`gelu_lanes`]).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-pub(super) fn gelu256(x: std::arch::x86_64::__m256) -> std::arch::x86_64::__m256 {
+pub(crate) fn gelu256(x: std::arch::x86_64::__m256) -> std::arch::x86_64::__m256 {
     use std::arch::x86_64::*;
     gelu_lanes!(
         x,
@@ -93,7 +93,7 @@ macro_rules! exp_lanes {
 /// give about 1e-38, above 88 give about 1.6e38).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-pub(super) fn exp512(x: std::arch::x86_64::__m512) -> std::arch::x86_64::__m512 {
+pub(crate) fn exp512(x: std::arch::x86_64::__m512) -> std::arch::x86_64::__m512 {
     use std::arch::x86_64::*;
     let (n, y) = exp_lanes!(
         x,
@@ -112,7 +112,7 @@ pub(super) fn exp512(x: std::arch::x86_64::__m512) -> std::arch::x86_64::__m512 
 /// `exp(x)` of 8 values, as [`exp512`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-pub(super) fn exp256(x: std::arch::x86_64::__m256) -> std::arch::x86_64::__m256 {
+pub(crate) fn exp256(x: std::arch::x86_64::__m256) -> std::arch::x86_64::__m256 {
     use std::arch::x86_64::*;
     let (n, y) = exp_lanes!(
         x,
@@ -135,7 +135,7 @@ pub(super) fn exp256(x: std::arch::x86_64::__m256) -> std::arch::x86_64::__m256 
 
 /// `softmax(scores · scale + mask)` over the last dimension, for attention scores
 /// `[batch, heads, queries, keys]` and an additive mask `[batch, 1, 1, keys]`.
-pub(super) struct MaskedSoftmax {
+pub struct MaskedSoftmax {
     /// Multiplies the scores.
     pub scale: f32,
 }
@@ -152,8 +152,8 @@ impl CustomOp2 for MaskedSoftmax {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let x = super::ops::contiguous(s1, l1)?;
-        let mask = super::ops::contiguous(s2, l2)?;
+        let x = crate::contiguous(s1, l1)?;
+        let mask = crate::contiguous(s2, l2)?;
         let &[b, h, q, k] = l1.dims() else {
             candle_core::bail!("masked softmax: scores {:?} are not 4-D", l1.dims());
         };
@@ -190,7 +190,7 @@ impl CustomOp2 for MaskedSoftmax {
 }
 
 /// Whether this CPU runs the AVX-512 code here.
-pub(super) fn avx512() -> bool {
+pub fn avx512() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         std::arch::is_x86_feature_detected!("avx512f")
@@ -202,7 +202,7 @@ pub(super) fn avx512() -> bool {
 }
 
 /// Whether this CPU runs the AVX2 code here.
-pub(super) fn avx2() -> bool {
+pub fn avx2() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
@@ -214,7 +214,7 @@ pub(super) fn avx2() -> bool {
 }
 
 /// Whether [`MaskedSoftmax`] runs on this CPU.
-pub(super) fn softmax_supported() -> bool {
+pub fn softmax_supported() -> bool {
     avx512() || avx2()
 }
 

@@ -1,52 +1,19 @@
 //! Training the category model (`ontleed train-topics`): one-vs-rest logistic regression with
 //! AdaGrad and L2, per-category thresholds fitted on out-of-fold probabilities (k-fold cross-
-//! validation, maximum F1), then a final fit on all the data. Inference ([`super::categories`])
+//! validation, maximum F1), then a final fit on all the data. Inference ([`ontleed::topics::categories`])
 //! does not use this module.
 
-use super::categories::{Category, CategoryModel, Features, Header, features, sigmoid, width};
-use super::{Taxonomy, TopicTagger};
-use crate::pipeline::{article_text, furniture};
-use crate::text::Document;
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
+use ontleed::pipeline::{article_text, furniture};
+use ontleed::text::Document;
+use ontleed::topics::categories::{
+    Category, CategoryModel, Features, Header, features, sigmoid, width,
+};
+use ontleed::topics::labelled::{LabelledArticle, micro, prf};
+use ontleed::topics::{Taxonomy, TopicTagger};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
-use serde::Deserialize;
 use std::collections::HashMap;
-use std::path::Path;
-
-/// One labelled article of a training file (JSON Lines).
-#[derive(Debug, Clone, Deserialize)]
-pub struct LabelledArticle {
-    /// Headline, if any.
-    #[serde(default)]
-    pub title: Option<String>,
-    /// Body text (may be empty for a headline alone).
-    #[serde(default)]
-    pub text: String,
-    /// Gold categories (ids of [`Category::ALL`]), best first.
-    pub categories: Vec<String>,
-}
-
-/// Reads a labelled JSONL file; every line must have known category ids.
-pub fn read_labelled(path: &Path) -> Result<Vec<LabelledArticle>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read labelled file {}", path.display()))?;
-    let mut out = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let a: LabelledArticle = serde_json::from_str(line)
-            .with_context(|| format!("{}:{}: not a labelled article", path.display(), n + 1))?;
-        for c in &a.categories {
-            if Category::index(c).is_none() {
-                bail!("{}:{}: unknown category {c:?}", path.display(), n + 1);
-            }
-        }
-        out.push(a);
-    }
-    Ok(out)
-}
 
 /// Options of a training run.
 #[derive(Debug, Clone)]
@@ -236,40 +203,9 @@ fn platt(z: &[f32], y: &[bool]) -> [f32; 2] {
     [a as f32, b as f32]
 }
 
-/// Micro precision, recall and F1 (in percent) of predicted against gold masks.
-pub fn micro(pairs: &[(u16, u16)]) -> (f64, f64, f64) {
-    let (mut tp, mut fp, mut fnn) = (0u32, 0u32, 0u32);
-    for &(pred, gold) in pairs {
-        tp += (pred & gold).count_ones();
-        fp += (pred & !gold).count_ones();
-        fnn += (!pred & gold).count_ones();
-    }
-    prf(tp, fp, fnn)
-}
-
-/// Precision, recall, F1 in percent from counts.
-pub fn prf(tp: u32, fp: u32, fnn: u32) -> (f64, f64, f64) {
-    let p = if tp + fp == 0 {
-        0.0
-    } else {
-        f64::from(tp) / f64::from(tp + fp)
-    };
-    let r = if tp + fnn == 0 {
-        0.0
-    } else {
-        f64::from(tp) / f64::from(tp + fnn)
-    };
-    let f = if p + r == 0.0 {
-        0.0
-    } else {
-        2.0 * p * r / (p + r)
-    };
-    (100.0 * p, 100.0 * r, 100.0 * f)
-}
-
-/// The decision of a model as a category mask ([`super::categories::decide`]).
+/// The decision of a model as a category mask ([`ontleed::topics::categories::decide`]).
 fn decide(probs: &[f32], thresholds: &[f32], best_floor: f32) -> u16 {
-    super::categories::decide(probs, thresholds, best_floor)
+    ontleed::topics::categories::decide(probs, thresholds, best_floor)
         .into_iter()
         .fold(0u16, |m, (i, _)| m | 1 << i)
 }

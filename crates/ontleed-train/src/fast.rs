@@ -1,15 +1,15 @@
 //! Training the fast model: structured averaged perceptron, seeded and reproducible, selecting
 //! the epoch with the best development F1.
 
-use super::features::{DocStats, Extractor};
-use super::{
+use anyhow::{Result, bail};
+use ontleed::ner::conll::{self, Doc};
+use ontleed::ner::eval::Scorer;
+use ontleed::ner::fast::features::{DocStats, Extractor};
+use ontleed::ner::fast::{
     Clusters, FastModel, FeatureMap, Gazetteer, T, clusters, history, scheme, viterbi,
     viterbi_with_marginals,
 };
-use crate::ner::conll::{self, Doc};
-use crate::ner::eval::Scorer;
-use crate::ner::tags::Tag;
-use anyhow::{Result, bail};
+use ontleed::ner::tags::Tag;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
