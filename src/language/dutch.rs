@@ -42,8 +42,7 @@ pub(crate) fn marker_score(text: &str) -> f64 {
         } else {
             lower.trim_matches('\'')
         };
-        if DUTCH.contains(&lower)
-            || (word.starts_with(char::is_lowercase) && dutch_spelling(lower))
+        if DUTCH.contains(&lower) || (word.starts_with(char::is_lowercase) && dutch_spelling(lower))
         {
             score += 1.0;
         } else if AFRIKAANS.contains(&lower) || lower.contains(['ê', 'ô', 'û']) {

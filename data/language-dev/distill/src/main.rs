@@ -4,7 +4,7 @@
 //! holds the unpacked `lingua-LANGUAGE-language-model-1.3.0` crates (cargo's registry source
 //! directory, e.g. `~/.cargo/registry/src/index.crates.io-*`), MIN_JOINT_LN the pruning
 //! threshold (natural log of the smallest joint probability of an n-gram that is kept, e.g.
-//! -13) and OUT the model file to write (`src/language/ngrams.bin.gz`).
+//! -15) and OUT the model file to write (`src/language/ngrams.bin`).
 //!
 //! lingua's `ngrams.fst` maps every n-gram (1 to 5 letters, lower case) seen in its training
 //! text to the natural log of its conditional probability: P(last letter | the letters before)
@@ -13,13 +13,15 @@
 //! kept: rare n-grams are rare in any text, so they change few decisions, and a kept n-gram's
 //! prefixes are always kept too (their joint probability is higher).
 //!
-//! Output (gzip): `ONG1`, the number of languages (u8), each language's ISO 639-1 code (2
-//! bytes); then per n-gram in byte order: its length in bytes (u8), its UTF-8 bytes, the number
-//! of languages that have it (u8), and per language its index (u8) and its log probability,
-//! quantized as round(-ln p * 10) clamped to 0..=255 (u8).
+//! Output, laid out to be used in place (`include_bytes!`, no unpacking at start-up), all
+//! integers little-endian: `ONG2`; the number of languages (u8) and each one's ISO 639-1 code
+//! (2 bytes); the number of n-grams N and of (n-gram, language) values M (u32 each); then the
+//! n-grams' keys (u64 each: the hash of `extend` below, which must stay the same as in
+//! `src/language/ngrams.rs`) in ascending order; N + 1 starts (u32) of each n-gram's values;
+//! M values of 2 bytes: the language's index and its log probability, quantized as
+//! round(-ln p * 10) clamped to 0..=255.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
 
 use fst::{IntoStreamer, Streamer};
 
@@ -48,6 +50,14 @@ const LANGUAGES: [(&str, &str); 22] = [
     ("tr", "turkish"),
     ("uk", "ukrainian"),
 ];
+
+/// The hash of an n-gram extended by one letter: the same function as in
+/// `src/language/ngrams.rs`.
+fn extend(hash: u64, c: char) -> u64 {
+    let mut h = (hash ^ u64::from(c)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    h ^= h >> 29;
+    h.wrapping_add(0x632B_E59B_D9B4_E019)
+}
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -86,30 +96,46 @@ fn main() {
         }
         eprintln!("{code}: n-grams by order {:?}, kept {:?}", &total[1..], &kept[1..]);
     }
+    let mut keyed: Vec<(u64, &Vec<(u8, u8)>)> = table
+        .iter()
+        .map(|(key, langs)| {
+            let text = std::str::from_utf8(key).expect("UTF-8 n-gram");
+            (text.chars().fold(0, extend), langs)
+        })
+        .collect();
+    keyed.sort_by_key(|k| k.0);
+    assert!(
+        keyed.windows(2).all(|w| w[0].0 != w[1].0),
+        "hash collision between n-grams"
+    );
+    let entries: usize = keyed.iter().map(|k| k.1.len()).sum();
     let mut raw = Vec::new();
-    raw.extend_from_slice(b"ONG1");
+    raw.extend_from_slice(b"ONG2");
     raw.push(LANGUAGES.len() as u8);
     for (code, _) in LANGUAGES {
         raw.extend_from_slice(code.as_bytes());
     }
-    let mut entries = 0;
-    for (key, langs) in &table {
-        raw.push(u8::try_from(key.len()).expect("short n-gram"));
-        raw.extend_from_slice(key);
-        raw.push(langs.len() as u8);
-        for &(l, q) in langs {
+    raw.extend_from_slice(&(keyed.len() as u32).to_le_bytes());
+    raw.extend_from_slice(&(entries as u32).to_le_bytes());
+    for (key, _) in &keyed {
+        raw.extend_from_slice(&key.to_le_bytes());
+    }
+    let mut start = 0u32;
+    for (_, langs) in &keyed {
+        raw.extend_from_slice(&start.to_le_bytes());
+        start += langs.len() as u32;
+    }
+    raw.extend_from_slice(&start.to_le_bytes());
+    for (_, langs) in &keyed {
+        for &(l, q) in langs.iter() {
             raw.push(l);
             raw.push(q);
-            entries += 1;
         }
     }
-    let file = std::fs::File::create(out).expect("output file");
-    let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::best());
-    gz.write_all(&raw).unwrap();
-    gz.finish().unwrap();
+    std::fs::write(out, &raw).expect("output file");
     eprintln!(
-        "{} n-grams, {entries} language entries, {} bytes raw, written to {out}",
-        table.len(),
+        "{} n-grams, {entries} language entries, {} bytes, written to {out}",
+        keyed.len(),
         raw.len()
     );
 }
