@@ -91,10 +91,17 @@ fn main() {
             if j >= min_joint {
                 kept[chars] += 1;
                 let q = (-ln_p * 10.0).round().clamp(0.0, 255.0) as u8;
-                table.entry(key.to_vec()).or_default().push((index as u8, q));
+                table
+                    .entry(key.to_vec())
+                    .or_default()
+                    .push((index as u8, q));
             }
         }
-        eprintln!("{code}: n-grams by order {:?}, kept {:?}", &total[1..], &kept[1..]);
+        eprintln!(
+            "{code}: n-grams by order {:?}, kept {:?}",
+            &total[1..],
+            &kept[1..]
+        );
     }
     let mut keyed: Vec<(u64, &Vec<(u8, u8)>)> = table
         .iter()
