@@ -302,7 +302,8 @@ impl LanguageDetector {
         let Some(&(top, top_confidence)) = values.first() else {
             return from_whatlang();
         };
-        if !(top_confidence > 0.0) {
+        // Also catches a NaN.
+        if top_confidence.is_nan() || top_confidence <= 0.0 {
             return from_whatlang();
         }
         let preferred_confidence = values

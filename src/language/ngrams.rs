@@ -225,10 +225,10 @@ impl Model {
                         known[i] += 1;
                         f[1] - 1
                     };
-                    for order in 1..=longest {
+                    for &q in &f[1..=longest] {
                         // lingua's backoff: the n-gram, else its longest known prefix.
-                        if f[order] != 0 {
-                            value = f[order] - 1;
+                        if q != 0 {
+                            value = q - 1;
                         }
                         sums[i] += u64::from(value);
                     }
