@@ -3,7 +3,6 @@
 //! whatlang speaks ISO 639-3 (`nld`); the pipeline promises ISO 639-1 (`nl`) where one exists.
 //! Every language whatlang 0.18 knows has an ISO 639-1 code, so the table below is total.
 
-use lingua::Language as Lingua;
 use whatlang::Lang;
 
 /// ISO 639-1 code and English name of a whatlang language.
@@ -82,14 +81,14 @@ pub(crate) fn from_whatlang(lang: Lang) -> (&'static str, &'static str) {
     }
 }
 
-/// A group of languages that whatlang mixes up and lingua tells apart.
+/// A group of languages that whatlang mixes up and the n-gram model (`ngrams.rs`) tells apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Group {
-    /// Dutch, Afrikaans, German, English (lingua has no Frisian model).
+    /// Dutch, Afrikaans, German, English (no model has Frisian).
     West,
     /// Danish, Norwegian Bokmål and Nynorsk, Swedish.
     Nordic,
-    /// Spanish, Portuguese, Catalan (lingua has no Galician model), with French and Italian,
+    /// Spanish, Portuguese, Catalan (no model has Galician), with French and Italian,
     /// which whatlang mistakes for them when unsure.
     Romance,
     /// Russian, Ukrainian, Bulgarian, Belarusian, Serbian, Macedonian.
@@ -99,50 +98,19 @@ pub(crate) enum Group {
 }
 
 impl Group {
-    pub(crate) const ALL: [Group; 5] = [
-        Group::West,
-        Group::Nordic,
-        Group::Romance,
-        Group::Cyrillic,
-        Group::Turkic,
-    ];
-
-    /// The lingua languages of the group.
-    pub(crate) fn languages(self) -> &'static [Lingua] {
+    /// The languages of the group (ISO 639-1), all known to the n-gram model (`ngrams.rs`).
+    pub(crate) fn languages(self) -> &'static [&'static str] {
         match self {
-            Group::West => &[
-                Lingua::Dutch,
-                Lingua::Afrikaans,
-                Lingua::German,
-                Lingua::English,
-            ],
-            Group::Nordic => &[
-                Lingua::Danish,
-                Lingua::Bokmal,
-                Lingua::Nynorsk,
-                Lingua::Swedish,
-            ],
-            Group::Romance => &[
-                Lingua::Spanish,
-                Lingua::Portuguese,
-                Lingua::Catalan,
-                Lingua::French,
-                Lingua::Italian,
-            ],
-            Group::Cyrillic => &[
-                Lingua::Russian,
-                Lingua::Ukrainian,
-                Lingua::Bulgarian,
-                Lingua::Belarusian,
-                Lingua::Serbian,
-                Lingua::Macedonian,
-            ],
-            Group::Turkic => &[Lingua::Turkish, Lingua::Azerbaijani],
+            Group::West => &["nl", "af", "de", "en"],
+            Group::Nordic => &["da", "nb", "nn", "sv"],
+            Group::Romance => &["es", "pt", "ca", "fr", "it"],
+            Group::Cyrillic => &["ru", "uk", "bg", "be", "sr", "mk"],
+            Group::Turkic => &["tr", "az"],
         }
     }
 
     /// The group of a language whatlang names, if it is in one. Turkmen and Uzbek, which
-    /// lingua does not know, are whatlang's usual wrong answers for Turkish.
+    /// the n-gram model does not know, are whatlang's usual wrong answers for Turkish.
     pub(crate) fn of_whatlang(lang: Lang) -> Option<Group> {
         Some(match lang {
             Lang::Nld | Lang::Afr | Lang::Deu | Lang::Eng => Group::West,
@@ -159,64 +127,17 @@ impl Group {
     }
 }
 
-/// Languages lingua knows here outside the groups: a text whatlang is unsure about is compared
-/// with these too when whatlang names one of them.
-pub(crate) const OTHERS: [Lingua; 1] = [Lingua::Polish];
-
-/// Every lingua language the detector is built with.
-pub(crate) fn all_lingua() -> Vec<Lingua> {
-    Group::ALL
-        .iter()
-        .flat_map(|g| g.languages().iter().copied())
-        .chain(OTHERS)
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect()
-}
-
-/// ISO 639-1 code and English name of a lingua language the detector uses, or `None` for a
-/// language it is not built with.
-pub(crate) fn from_lingua(lang: Lingua) -> Option<(&'static str, &'static str)> {
-    let whatlang = match lang {
-        Lingua::Afrikaans => Lang::Afr,
-        Lingua::Danish => Lang::Dan,
-        Lingua::Dutch => Lang::Nld,
-        Lingua::English => Lang::Eng,
-        Lingua::French => Lang::Fra,
-        Lingua::German => Lang::Deu,
-        Lingua::Italian => Lang::Ita,
-        Lingua::Spanish => Lang::Spa,
-        Lingua::Swedish => Lang::Swe,
-        Lingua::Bokmal => Lang::Nob,
-        Lingua::Portuguese => Lang::Por,
-        Lingua::Catalan => Lang::Cat,
-        Lingua::Russian => Lang::Rus,
-        Lingua::Ukrainian => Lang::Ukr,
-        Lingua::Bulgarian => Lang::Bul,
-        Lingua::Belarusian => Lang::Bel,
-        Lingua::Serbian => Lang::Srp,
-        Lingua::Macedonian => Lang::Mkd,
-        Lingua::Turkish => Lang::Tur,
-        Lingua::Azerbaijani => Lang::Aze,
-        Lingua::Polish => Lang::Pol,
+/// The English name of a language by its ISO 639-1 code, for every code whatlang or the
+/// n-gram model can name.
+pub(crate) fn name(code: &str) -> Option<(&'static str, &'static str)> {
+    if code == "nn" {
         // whatlang has no Nynorsk.
-        Lingua::Nynorsk => return Some(("nn", "Norwegian Nynorsk")),
-        #[allow(unreachable_patterns)]
-        _ => return None,
-    };
-    Some(from_whatlang(whatlang))
-}
-
-/// The lingua language of a whatlang language, among those the detector is built with.
-pub(crate) fn lingua_for_whatlang(lang: Lang) -> Option<Lingua> {
-    lingua_for_code(from_whatlang(lang).0)
-}
-
-/// The lingua language with this ISO 639-1 code, among those the detector is built with.
-pub(crate) fn lingua_for_code(code: &str) -> Option<Lingua> {
-    all_lingua()
-        .into_iter()
-        .find(|&lang| from_lingua(lang).is_some_and(|(c, _)| c == code))
+        return Some(("nn", "Norwegian Nynorsk"));
+    }
+    Lang::all()
+        .iter()
+        .map(|&lang| from_whatlang(lang))
+        .find(|(c, _)| *c == code)
 }
 
 #[cfg(test)]
@@ -236,12 +157,19 @@ mod tests {
     }
 
     #[test]
-    fn lingua_languages_map_to_the_same_codes_as_lingua() {
-        for lang in all_lingua() {
-            let (code, _) = from_lingua(lang).unwrap();
-            assert_eq!(code, lang.iso_code_639_1().to_string());
-            assert_eq!(lingua_for_code(code), Some(lang));
+    fn group_languages_have_names() {
+        for group in [
+            Group::West,
+            Group::Nordic,
+            Group::Romance,
+            Group::Cyrillic,
+            Group::Turkic,
+        ] {
+            for code in group.languages() {
+                assert_eq!(name(code).map(|(c, _)| c), Some(*code));
+            }
         }
-        assert_eq!(lingua_for_code("fi"), None);
+        assert_eq!(name("nl"), Some(("nl", "Dutch")));
+        assert_eq!(name("xx"), None);
     }
 }

@@ -3,8 +3,11 @@
 //! The two languages share most of their vocabulary, so character n-grams alone do not separate
 //! short sentences well. A handful of grammatical words and spellings do: Afrikaans has no
 //! article `de` (it uses `die`), writes `y` where Dutch writes `ij` (`hy`, `tyd`), negates with
-//! `nie`, and uses `'n` as its indefinite article. [`marker_score`] counts that evidence; it is
-//! consulted when lingua prefers Afrikaans to Dutch (rule 6 in `mod.rs`).
+//! `nie`, and uses `'n` as its indefinite article; Dutch spells `sch` where Afrikaans has `sk`
+//! (`school`, `skool`), ends verbs in `dt` (`wordt`, `vindt`: Afrikaans `word`, `vind`) and
+//! makes diminutives in `-je`, `-tje` (Afrikaans `-ie`, `-tjie`). [`marker_score`] counts that
+//! evidence; it is consulted when the n-gram model prefers Afrikaans to Dutch (rule 6 in
+//! `mod.rs`).
 //!
 //! The word lists were written from grammar, not fitted to a test set.
 
@@ -22,8 +25,9 @@ const AFRIKAANS: &[&str] = &[
 ];
 
 /// Evidence for Dutch (positive) against Afrikaans (negative) in `text`: +1 per Dutch marker
-/// word or lower-case word spelled with `ij`, -1 per Afrikaans marker word or word with `ê`,
-/// `ô` or `û`, and -0.5 per `die` (the Afrikaans article, but also a Dutch pronoun).
+/// word or lower-case word spelled the Dutch way (`ij`, `sch`, a final `dt`, a diminutive in
+/// `-je(s)`), -1 per Afrikaans marker word or word with `ê`, `ô` or `û`, and -0.5 per `die`
+/// (the Afrikaans article, but also a Dutch pronoun).
 pub(crate) fn marker_score(text: &str) -> f64 {
     let mut score = 0.0;
     for word in text
@@ -38,7 +42,7 @@ pub(crate) fn marker_score(text: &str) -> f64 {
         } else {
             lower.trim_matches('\'')
         };
-        if DUTCH.contains(&lower) || (lower.contains("ij") && word.starts_with(char::is_lowercase))
+        if DUTCH.contains(&lower) || (word.starts_with(char::is_lowercase) && dutch_spelling(lower))
         {
             score += 1.0;
         } else if AFRIKAANS.contains(&lower) || lower.contains(['ê', 'ô', 'û']) {
@@ -50,6 +54,14 @@ pub(crate) fn marker_score(text: &str) -> f64 {
     score
 }
 
+/// A spelling Afrikaans does not have: `ij`, `sch`, a final `dt`, a diminutive in `-je(s)`.
+fn dutch_spelling(word: &str) -> bool {
+    word.contains("ij")
+        || word.contains("sch")
+        || (word.len() > 3 && word.ends_with("dt"))
+        || (word.len() > 3 && (word.ends_with("je") || word.ends_with("jes")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::marker_score;
@@ -58,6 +70,8 @@ mod tests {
     fn dutch_sentences_score_positive() {
         assert!(marker_score("Bogidiella antennata is een vlokreeftensoort uit de familie.") > 0.0);
         assert!(marker_score("Hij zei dat hij niet wist wanneer het zou gebeuren.") > 0.0);
+        assert!(marker_score("Canada verbiedt verkoop van vapes met smaakjes") > 0.0);
+        assert!(marker_score("Nieuwe schoolboeken") > 0.0);
     }
 
     #[test]

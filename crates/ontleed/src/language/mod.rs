@@ -18,19 +18,22 @@
 //!    does not confuse when sure (French, Italian, Polish, Finnish, …: anything outside the
 //!    groups below), that is the answer; so is its answer for a script without a group
 //!    (Greek, Arabic, Chinese, …).
-//! 5. **Groups by lingua.** Otherwise lingua decides, always with Dutch among the candidates:
-//!    * whatlang is sure of English, German or Afrikaans: lingua weighs that language against
-//!      Dutch only (whatlang's sure answers in this group go wrong only towards Dutch);
+//! 5. **Groups by the n-gram model.** Otherwise a character n-gram model distilled from
+//!    lingua's (`ngrams.rs`: lingua's probabilities and scoring, 14.7 MB) decides, always with
+//!    Dutch among the candidates:
+//!    * whatlang is sure of English, German or Afrikaans: the model weighs that language
+//!      against Dutch only (whatlang's sure answers in this group go wrong only towards Dutch);
 //!    * whatlang is sure of a language of another group (Danish/Norwegian/Swedish;
 //!      Spanish/Portuguese/Catalan; Russian/Ukrainian/Bulgarian/Belarusian/Serbian/Macedonian;
-//!      Turkish/Azerbaijani), or the text is Cyrillic: lingua decides within that group;
-//!    * whatlang is unsure: lingua decides among whatlang's group (French and Italian count as
-//!      Romance here), the Dutch group (Dutch, Afrikaans, German, English), and whatlang's
-//!      language if lingua knows it.
-//! 6. **Close calls go to Dutch.** lingua's confidence values are per-character averages, so the
-//!    evidence of a whole text is taken as its number of evidence words times the log of the
-//!    ratio between the best language and Dutch; another language is named only when that
-//!    exceeds the log of [`PREFERENCE_ODDS`], the prior odds for Dutch in a Dutch news stream.
+//!      Turkish/Azerbaijani), or the text is Cyrillic: the model decides within that group;
+//!    * whatlang is unsure: the model decides among whatlang's group (French and Italian count
+//!      as Romance here), the Dutch group (Dutch, Afrikaans, German, English), and whatlang's
+//!      language if the model knows it (Polish).
+//! 6. **Close calls go to Dutch.** The model scores a language by the average log probability
+//!    per letter, so the evidence of a whole text is taken as its number of evidence words times
+//!    the difference between the best language's average and Dutch's (the log of the ratio of
+//!    their confidences); another language is named only when that exceeds the log of
+//!    [`PREFERENCE_ODDS`], the prior odds for Dutch in a Dutch news stream.
 //!    When Dutch wins only thanks to these odds, the detection is not reliable. Between Dutch
 //!    and Afrikaans, grammar words decide instead when the text has any (`de`, `hij`, `niet`
 //!    against `nie`, `'n`, `hy`; see `dutch.rs`).
@@ -43,24 +46,23 @@
 //!
 //! # Confidence and reliability
 //!
-//! [`Detection::confidence`] is whatlang's confidence when whatlang decided, and lingua's
-//! probability of the chosen language among its candidates when lingua decided. Long texts get
+//! [`Detection::confidence`] is whatlang's confidence when whatlang decided, and the n-gram
+//! model's probability of the chosen language among its candidates when the model decided. Long texts get
 //! confidence close to 1. [`Detection::reliable`] means the confidence is at least
 //! [`RELIABLE_CONFIDENCE`], the text has at least [`MIN_RELIABLE_WORDS`] evidence words, and
 //! the answer did not need the margin of rule 6.
 //!
 //! Only the first [`MAX_CHARS`] characters of a text are looked at by whatlang, and the first
-//! [`MAX_FINE_CHARS`] by lingua (plenty to tell these languages apart), which keeps long
+//! [`MAX_FINE_CHARS`] by the n-gram model (plenty to tell these languages apart), which keeps long
 //! articles cheap.
 
 mod codes;
 mod dutch;
 mod evidence;
+mod ngrams;
 
-use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use lingua::{Language as Lingua, LanguageDetectorBuilder};
 use whatlang::{Lang, Script};
 
 use codes::Group;
@@ -94,8 +96,8 @@ pub const MIN_EVIDENCE_WORDS: usize = 3;
 /// Prior odds for Dutch (or the article's language, for a paragraph): another language is named
 /// only when the evidence for it outweighs these odds (rule 6 of the module documentation).
 /// Measured from 1 to 100,000 by `cargo bench --bench language_accuracy`: at 10 the Dutch
-/// headlines reach 99.7% (97.6% at 1) while German, English and Afrikaans sentences stay at
-/// 98.2%, 99.1% and 96.6% (at 1,000: 96.3%, 97.8% and 94.9%).
+/// headlines reach 99.5% (95.7% at 1) while German, English and Afrikaans sentences stay at
+/// 97.7%, 98.6% and 95.3% (at 1,000: 92.0%, 93.0% and 90.8%).
 pub const PREFERENCE_ODDS: f64 = 10.0;
 
 /// Fewest words a paragraph needs before [`LanguageDetector::paragraph_language`] will call it
@@ -105,8 +107,7 @@ pub const MIN_FOREIGN_WORDS: usize = 8;
 /// Only this many leading characters of a text are used for detection.
 pub const MAX_CHARS: usize = 1000;
 
-/// Only this many leading characters of the evidence are passed to lingua (whose cost grows
-/// with the length of the text far faster than whatlang's, per character).
+/// Only this many leading characters of the evidence are passed to the n-gram model.
 pub const MAX_FINE_CHARS: usize = 500;
 
 /// Which rule made the final call; useful for benchmarks and debugging.
@@ -116,20 +117,23 @@ pub enum Decider {
     NoEvidence,
     /// whatlang alone (a language outside the groups, or another script).
     Whatlang,
-    /// lingua among a group, and the preferred language won or was clearly beaten.
-    Lingua,
-    /// lingua between whatlang's sure answer in the Dutch group and the preferred language.
-    LinguaPair,
-    /// lingua preferred another language, but not by [`PREFERENCE_ODDS`]: the preferred one.
+    /// The n-gram model among a group, and the preferred language won or was clearly beaten.
+    Ngrams,
+    /// The n-gram model between whatlang's sure answer in the Dutch group and the preferred
+    /// language.
+    NgramsPair,
+    /// The n-gram model preferred another language, but not by [`PREFERENCE_ODDS`]: the
+    /// preferred one.
     Margin,
 }
 
-/// Detects the language of texts. Build once (it maps lingua's models, which are compiled into
-/// the binary) and share across threads: it is `Send + Sync` and `detect` takes `&self`.
+/// Detects the language of texts. Build once (it indexes the n-gram model compiled into the
+/// binary, about 5 ms) and share across threads: it is `Send + Sync` and `detect` takes
+/// `&self`.
 pub struct LanguageDetector {
     coarse: whatlang::Detector,
-    /// lingua detectors by their sorted candidate languages.
-    fine: HashMap<Vec<Lingua>, lingua::LanguageDetector>,
+    /// The n-gram model of the confusable groups (`ngrams.rs`).
+    fine: ngrams::Model,
     odds: f64,
     markers: bool,
 }
@@ -146,51 +150,13 @@ impl Default for LanguageDetector {
     }
 }
 
-/// The sorted, deduplicated candidate list for lingua.
-fn candidates(langs: impl IntoIterator<Item = Lingua>) -> Vec<Lingua> {
-    let mut v: Vec<Lingua> = langs.into_iter().collect();
-    v.sort();
-    v.dedup();
-    v
-}
-
 impl LanguageDetector {
-    /// A detector over all languages whatlang knows, with lingua deciding within the groups of
-    /// languages whatlang confuses.
+    /// A detector over all languages whatlang knows, with the n-gram model deciding within the
+    /// groups of languages whatlang confuses.
     pub fn new() -> Self {
-        let all = codes::all_lingua();
-        // Loads every model once; the detectors below share them.
-        let _ = LanguageDetectorBuilder::from_languages(&all)
-            .with_preloaded_language_models()
-            .build();
-        let mut sets: Vec<Vec<Lingua>> = Vec::new();
-        let west = Group::West.languages();
-        for preferred in all.iter().copied() {
-            for group in Group::ALL {
-                let langs = group.languages().iter().copied();
-                sets.push(candidates(langs.clone().chain([preferred])));
-                sets.push(candidates(
-                    langs.chain(west.iter().copied()).chain([preferred]),
-                ));
-            }
-            for known in all.iter().copied() {
-                sets.push(candidates([known, preferred]));
-                sets.push(candidates(west.iter().copied().chain([known, preferred])));
-            }
-            sets.push(candidates(west.iter().copied().chain([preferred])));
-        }
-        sets.sort();
-        sets.dedup();
-        let fine = sets
-            .into_iter()
-            .map(|set| {
-                let detector = LanguageDetectorBuilder::from_languages(&set).build();
-                (set, detector)
-            })
-            .collect();
         Self {
             coarse: whatlang::Detector::new(),
-            fine,
+            fine: ngrams::Model::embedded(),
             odds: PREFERENCE_ODDS,
             markers: true,
         }
@@ -219,7 +185,7 @@ impl LanguageDetector {
     /// Like [`detect`](Self::detect), and also tells which rule made the call.
     pub fn detect_with_decider(&self, text: &str) -> Option<(Detection, Decider)> {
         // Neither library is known to panic, but a language guess is never worth a crash.
-        catch_unwind(AssertUnwindSafe(|| self.decide(text, Lingua::Dutch)))
+        catch_unwind(AssertUnwindSafe(|| self.decide(text, "nl")))
             .ok()
             .flatten()
     }
@@ -238,9 +204,12 @@ impl LanguageDetector {
             if word_count(text) < MIN_FOREIGN_WORDS {
                 return None;
             }
-            // An article language lingua does not know here (Polish, say) cannot be preferred:
-            // then Dutch, the pipeline's own language, keeps that part.
-            let preferred = codes::lingua_for_code(article_code).unwrap_or(Lingua::Dutch);
+            // An article language the n-gram model does not know (Finnish, say) cannot be
+            // preferred: then Dutch, the pipeline's own language, keeps that part.
+            let preferred = self
+                .fine
+                .index(article_code)
+                .map_or("nl", |i| self.fine.code(i));
             let (detection, _) = self.decide(text, preferred)?;
             (detection.code != article_code && detection.reliable).then_some(detection)
         }))
@@ -248,15 +217,15 @@ impl LanguageDetector {
         .flatten()
     }
 
-    /// Rules 1 to 6 of the module documentation, with `preferred` in the part of Dutch.
-    fn decide(&self, text: &str, preferred: Lingua) -> Option<(Detection, Decider)> {
+    /// Rules 1 to 6 of the module documentation, with `preferred` (an ISO 639-1 code the
+    /// n-gram model knows) in the part of Dutch.
+    fn decide(&self, text: &str, preferred: &'static str) -> Option<(Detection, Decider)> {
         let text = prefix(text, MAX_CHARS);
         // Rule 1: letters.
         if !text.chars().any(char::is_alphabetic) {
             return None;
         }
-        let (preferred_code, preferred_name) =
-            codes::from_lingua(preferred).unwrap_or(("nl", "Dutch"));
+        let (preferred_code, preferred_name) = codes::name(preferred).unwrap_or(("nl", "Dutch"));
         let preferred_detection = |confidence: f64, decider: Decider| {
             Some((
                 Detection {
@@ -293,68 +262,77 @@ impl LanguageDetector {
         // Rule 4: whatlang is sure of the preferred language or of one it does not confuse
         // when sure (outside the groups, and French and Italian).
         let group = Group::of_whatlang(lang);
-        let known = codes::lingua_for_whatlang(lang);
+        let known = self.fine.index(code);
         let distinct = group.is_none() || matches!(lang, Lang::Fra | Lang::Ita);
         if (sure && (code == preferred_code || distinct)) || (!latin && group.is_none()) {
             return from_whatlang();
         }
-        // Rule 5: lingua decides: among whatlang's group; when whatlang is unsure, among its
-        // group and the Dutch group; when whatlang is sure of a language of the Dutch group (its
-        // sure answers there are wrong only towards Dutch and Afrikaans), between that language
-        // and the preferred one.
+        // Rule 5: the n-gram model decides: among whatlang's group; when whatlang is unsure,
+        // among its group and the Dutch group; when whatlang is sure of a language of the Dutch
+        // group (its sure answers there are wrong only towards Dutch and Afrikaans), between
+        // that language and the preferred one.
         let pair = sure && group == Some(Group::West);
         let group_languages = group.map_or(&[][..], |g| g.languages());
-        let set = if pair {
-            candidates(known.into_iter().chain([preferred]))
+        let preferred_index = self.fine.index(preferred_code);
+        let mut set: Vec<u8> = if pair {
+            known.into_iter().collect()
         } else if sure || !latin {
-            candidates(group_languages.iter().copied().chain([preferred]))
+            group_languages
+                .iter()
+                .filter_map(|c| self.fine.index(c))
+                .collect()
         } else {
-            candidates(
-                group_languages
-                    .iter()
-                    .chain(Group::West.languages())
-                    .copied()
-                    .chain(known)
-                    .chain([preferred]),
-            )
+            group_languages
+                .iter()
+                .chain(Group::West.languages())
+                .filter_map(|c| self.fine.index(c))
+                .chain(known)
+                .collect()
         };
-        let Some(fine) = self.fine.get(&set) else {
+        set.extend(preferred_index);
+        set.sort_unstable();
+        set.dedup();
+        if set.len() < 2 {
             return from_whatlang();
-        };
-        let values =
-            sanitized(fine.compute_language_confidence_values(prefix(&evidence, MAX_FINE_CHARS)));
+        }
+        // Each evidence word counts as one observation of the per-letter average.
+        let values = self
+            .fine
+            .confidences(prefix(&evidence, MAX_FINE_CHARS), &set, words as f64);
         let Some(&(top, top_confidence)) = values.first() else {
             return from_whatlang();
         };
-        if top_confidence <= 0.0 {
+        // Also catches a NaN.
+        if top_confidence.is_nan() || top_confidence <= 0.0 {
             return from_whatlang();
         }
         let preferred_confidence = values
             .iter()
-            .find(|(l, _)| *l == preferred)
-            .map_or(0.0, |&(_, c)| c);
+            .find(|v| Some(v.0) == preferred_index)
+            .map_or(0.0, |v| v.1);
+        let top_code = self.fine.code(top);
         // Rule 6: close calls go to the preferred language. Between Dutch and Afrikaans the
         // grammar words decide when there are any (Afrikaans has no `de`, `hij`, `niet`; Dutch
         // no `nie`, `'n`, `hy`).
-        if top != preferred {
-            let grammar = if self.markers && top == Lingua::Afrikaans && preferred == Lingua::Dutch
-            {
+        if top_code != preferred_code {
+            let grammar = if self.markers && top_code == "af" && preferred_code == "nl" {
                 dutch::marker_score(&evidence)
             } else {
                 0.0
             };
-            let log_odds = words as f64 * (top_confidence / preferred_confidence).ln();
-            if grammar > 0.0 || (grammar == 0.0 && log_odds < self.odds.ln()) {
-                return preferred_detection(preferred_confidence, Decider::Margin);
+            // Each grammar word counts as much as the prior odds.
+            let log_odds = (top_confidence / preferred_confidence).ln() - grammar * self.odds.ln();
+            if log_odds < self.odds.ln() {
+                return preferred_detection(sane(preferred_confidence), Decider::Margin);
             }
         }
-        let (code, name) = codes::from_lingua(top)?;
+        let (code, name) = codes::name(top_code)?;
         Some((
-            detection(code, name, top_confidence, words),
+            detection(code, name, sane(top_confidence), words),
             if pair {
-                Decider::LinguaPair
+                Decider::NgramsPair
             } else {
-                Decider::Lingua
+                Decider::Ngrams
             },
         ))
     }
@@ -367,14 +345,6 @@ fn sane(confidence: f64) -> f64 {
     } else {
         confidence.clamp(0.0, 1.0)
     }
-}
-
-/// lingua's confidence values with anything outside `0..=1` (a NaN, say) made safe to compare.
-fn sanitized(mut values: Vec<(Lingua, f64)>) -> Vec<(Lingua, f64)> {
-    for (_, confidence) in &mut values {
-        *confidence = sane(*confidence);
-    }
-    values
 }
 
 fn detection(code: &'static str, name: &'static str, confidence: f64, words: usize) -> Detection {

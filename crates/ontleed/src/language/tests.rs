@@ -2,7 +2,7 @@ use std::sync::OnceLock;
 
 use super::*;
 
-/// One detector for all tests: building it loads lingua's models.
+/// One detector for all tests: building it unpacks the n-gram model.
 fn detector() -> &'static LanguageDetector {
     static DETECTOR: OnceLock<LanguageDetector> = OnceLock::new();
     DETECTOR.get_or_init(LanguageDetector::new)
@@ -164,7 +164,7 @@ fn close_calls_go_to_dutch_unreliably() {
         let d = detector().detect(text).expect(text);
         assert_eq!(d.code, "nl", "{text}: {d:?}");
     }
-    // Without the margin (odds 1) lingua's first choice stands.
+    // Without the margin (odds 1) the n-gram model's first choice stands.
     let plain = LanguageDetector::new().with_preference_odds(1.0);
     let d = plain.detect("Hy het gesê dat hy nie weet nie").unwrap();
     assert_eq!(d.code, "af", "{d:?}");
