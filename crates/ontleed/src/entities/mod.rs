@@ -353,6 +353,7 @@ pub fn group(mentions: &[Mention], aliases: &Aliases) -> Grouping {
                 && normalize::split_initials(&forms[j].key).is_none()
         })
         .collect();
+    let mut initials_cands: HashMap<(char, String), Vec<usize>> = HashMap::new();
     for i in 0..n {
         if kind[i].is_some() || alias_of[i].is_some() || lab[i] != Label::Per {
             continue;
@@ -360,15 +361,19 @@ pub fn group(mentions: &[Mention], aliases: &Aliases) -> Grouping {
         let Some((c, rest)) = normalize::split_initials(&forms[i].key) else {
             continue;
         };
-        let suffix = format!(" {rest}");
-        let cands: Vec<usize> = (0..n)
-            .filter(|&j| {
-                full[j]
-                    && gid[j] != gid[i]
-                    && forms[j].key.starts_with(c)
-                    && forms[j].key.ends_with(&suffix)
-            })
-            .collect();
+        // The full names that fit, once per initials form: an article repeating one name
+        // thousands of times must not scan all mentions for each (quadratic).
+        let fits = initials_cands
+            .entry((c, rest))
+            .or_insert_with_key(|(c, rest)| {
+                let suffix = format!(" {rest}");
+                (0..n)
+                    .filter(|&j| {
+                        full[j] && forms[j].key.starts_with(*c) && forms[j].key.ends_with(&suffix)
+                    })
+                    .collect()
+            });
+        let cands: Vec<usize> = fits.iter().copied().filter(|&j| gid[j] != gid[i]).collect();
         if let Some(j) = nearest(&cands, i) {
             let (from, to) = (gid[i], gid[j]);
             remap(&mut gid, from, to);
@@ -463,6 +468,18 @@ pub fn group(mentions: &[Mention], aliases: &Aliases) -> Grouping {
     // Rule 4d: acronyms, defined next to their expansion or matching the initials of exactly
     // one expansion in the article.
     let label2 = labels_of(&gid);
+    // Mentions by start and by end offset, to find those next to an acronym without scanning
+    // all of them; and per acronym, the mentions whose initials it matches (computed once).
+    let mut by_start: Vec<(usize, usize)> = (0..n).map(|j| (mentions[j].start, j)).collect();
+    let mut by_end: Vec<(usize, usize)> = (0..n).map(|j| (mentions[j].end, j)).collect();
+    by_start.sort_unstable();
+    by_end.sort_unstable();
+    fn within(sorted: &[(usize, usize)], lo: usize, hi: usize) -> impl Iterator<Item = usize> {
+        let from = sorted.partition_point(|&(x, _)| x < lo);
+        let to = sorted.partition_point(|&(x, _)| x <= hi);
+        sorted[from..to.max(from)].iter().map(|&(_, j)| j)
+    }
+    let mut initials_of: HashMap<&str, Vec<usize>> = HashMap::new();
     for i in 0..n {
         let short = forms[i].display.as_str();
         if kind[i].is_some()
@@ -480,15 +497,32 @@ pub fn group(mentions: &[Mention], aliases: &Aliases) -> Grouping {
                 && forms[j].display.split([' ', '-']).count() >= 2
         };
         let (a, b) = (&mentions[i], |j: usize| &mentions[j]);
-        let defined = (0..n).find(|&j| {
+        // The first mention (in mention order) that ends at most 3 characters before the
+        // acronym or starts at most 3 after it, and that it abbreviates.
+        let mut near: Vec<usize> = within(&by_end, a.start.saturating_sub(3), a.start)
+            .chain(within(&by_start, a.end, a.end.saturating_add(3)))
+            .collect();
+        near.sort_unstable();
+        let defined = near.into_iter().find(|&j| {
             let m = b(j);
             let next_to = (a.start >= m.end && a.start - m.end <= 3)
                 || (m.start >= a.end && m.start - a.end <= 3);
             long_ok(j) && next_to && normalize::abbreviates(short, &forms[j].display)
         });
         let target = defined.map(|j| gid[j]).or_else(|| {
-            let gs: HashSet<usize> = (0..n)
-                .filter(|&j| long_ok(j) && normalize::initials_match(short, &forms[j].display))
+            let matching = initials_of.entry(short).or_insert_with(|| {
+                (0..n)
+                    .filter(|&j| {
+                        kind[j].is_none()
+                            && forms[j].display.split([' ', '-']).count() >= 2
+                            && normalize::initials_match(short, &forms[j].display)
+                    })
+                    .collect()
+            });
+            let gs: HashSet<usize> = matching
+                .iter()
+                .copied()
+                .filter(|&j| long_ok(j))
                 .map(|j| gid[j])
                 .collect();
             (gs.len() == 1).then(|| gs.into_iter().next()).flatten()

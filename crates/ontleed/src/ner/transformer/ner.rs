@@ -332,8 +332,11 @@ impl Tagger {
 
     /// Tags one document; fails only on an internal (candle) error.
     pub fn try_tag_document(&self, sentences: &[Vec<&str>]) -> Result<Vec<Vec<TokenTag>>> {
+        // Tagged in place: `tag_pieces` would copy the pieces of every word (for a 16 MiB
+        // article, a copy of millions of small vectors).
         let pieces = self.doc_pieces(sentences)?;
-        self.tag_pieces(&pieces)
+        let mut all = self.tag_documents(std::slice::from_ref(&pieces))?;
+        Ok(all.pop().unwrap_or_default())
     }
 
     /// Tags one document given as word pieces.
