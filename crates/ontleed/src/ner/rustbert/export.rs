@@ -31,8 +31,8 @@ use candle_core::Device as CandleDevice;
 use serde_json::{Value, json};
 
 use super::spm::{self, SpmModel};
-use crate::ner::transformer::files::{CONFIG_FILE, TOKENIZER_FILE};
-use crate::ner::transformer::ner::{LABELS_FILE, read_labels, read_weights};
+use crate::ner::transformer::files::{CONFIG_FILE, LABELS_FILE, TOKENIZER_FILE};
+use crate::ner::transformer::ner::{read_labels, read_weights};
 
 /// The weights file of an exported directory.
 pub const RB_WEIGHTS_FILE: &str = "rust_model.ot";

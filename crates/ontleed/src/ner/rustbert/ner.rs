@@ -36,10 +36,10 @@ use tch::{Device, Kind, Tensor, nn::VarStore};
 use tokenizers::Tokenizer;
 
 use super::export::{self, RB_WEIGHTS_FILE};
-use crate::ner::transformer::files::{CONFIG_FILE, TOKENIZER_FILE};
+use crate::ner::transformer::files::{CONFIG_FILE, LABELS_FILE, TOKENIZER_FILE};
 use crate::ner::transformer::ner::{
-    Decoding, LABELS_FILE, Settings, Specials, doc_pieces, is_model_dir, layout_of, read_labels,
-    read_settings, read_transitions, tag_batched, untagged,
+    Decoding, Settings, Specials, doc_pieces, is_model_dir, layout_of, read_labels, read_settings,
+    read_transitions, tag_batched, untagged,
 };
 use crate::ner::transformer::window::{Layout, Segment, WordPieces};
 use crate::ner::{Recognizer, Tag, TokenTag};
