@@ -43,6 +43,7 @@ cargo afl build --release --quiet
 export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_TRY_AFFINITY=1
 export AFL_NO_STARTUP_CALIBRATION=1
 
+mkdir -p out
 crashes=()
 for t in "${targets[@]}"; do
   [ -d "corpus/$t" ] || { echo "fuzz.sh: no corpus/$t" >&2; exit 2; }
