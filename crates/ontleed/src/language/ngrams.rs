@@ -6,7 +6,7 @@
 //! sentences). This module keeps lingua's n-gram probabilities and its way of scoring, in a
 //! form that is small and fast:
 //!
-//! * **The model** (`ngrams.bin`, built by `data/language-dev/distill`): lingua's
+//! * **The model** (`models/language/ngrams.bin`, built by `data/language-dev/distill`): lingua's
 //!   n-grams of 1 to 5 letters for the 22 languages of the groups, pruned to those whose joint
 //!   probability in their language is at least e^-15 (rare n-grams are rare in any text, so
 //!   they change few decisions), their conditional log probabilities rounded to 0.1 nat: 14.7
@@ -28,7 +28,7 @@
 //!   Spanish within the same sum.
 
 /// The distilled model, embedded (format: `data/language-dev/distill/src/main.rs`).
-static MODEL: &[u8] = include_bytes!("ngrams.bin");
+static MODEL: &[u8] = include_bytes!("../../../../models/language/ngrams.bin");
 
 /// The cost of a letter a language lacks, in tenths of a nat (like the model's values).
 const UNKNOWN_LETTER: u16 = 150;

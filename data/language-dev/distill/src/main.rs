@@ -4,7 +4,7 @@
 //! holds the unpacked `lingua-LANGUAGE-language-model-1.3.0` crates (cargo's registry source
 //! directory, e.g. `~/.cargo/registry/src/index.crates.io-*`), MIN_JOINT_LN the pruning
 //! threshold (natural log of the smallest joint probability of an n-gram that is kept, e.g.
-//! -15) and OUT the model file to write (`crates/ontleed/src/language/ngrams.bin`).
+//! -15) and OUT the model file to write (`models/language/ngrams.bin`).
 //!
 //! lingua's `ngrams.fst` maps every n-gram (1 to 5 letters, lower case) seen in its training
 //! text to the natural log of its conditional probability: P(last letter | the letters before)
@@ -17,7 +17,7 @@
 //! integers little-endian: `ONG2`; the number of languages (u8) and each one's ISO 639-1 code
 //! (2 bytes); the number of n-grams N and of (n-gram, language) values M (u32 each); then the
 //! n-grams' keys (u64 each: the hash of `extend` below, which must stay the same as in
-//! `src/language/ngrams.rs`) in ascending order; N + 1 starts (u32) of each n-gram's values;
+//! `crates/ontleed/src/language/ngrams.rs`) in ascending order; N + 1 starts (u32) of each n-gram's values;
 //! M values of 2 bytes: the language's index and its log probability, quantized as
 //! round(-ln p * 10) clamped to 0..=255.
 
@@ -52,7 +52,7 @@ const LANGUAGES: [(&str, &str); 22] = [
 ];
 
 /// The hash of an n-gram extended by one letter: the same function as in
-/// `src/language/ngrams.rs`.
+/// `crates/ontleed/src/language/ngrams.rs`.
 fn extend(hash: u64, c: char) -> u64 {
     let mut h = (hash ^ u64::from(c)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     h ^= h >> 29;
