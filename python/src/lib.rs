@@ -2,8 +2,9 @@
 //! is the Python package (`ontleed.Pipeline`); this module is its engine.
 //!
 //! Every input takes the CLI's road: a `dict` or `str` becomes the JSONL line the CLI would
-//! read (`str` as `{"text": ...}`), parsed by `ontleed::io::parse_line`, and every record is
-//! made by `ontleed::pipeline::Pipeline::annotate`, so records are the CLI's, key for key.
+//! read (`str` as `{"text": ...}`), parsed by `ontleed::io::parse_line_limited`, and annotated
+//! by the CLI's batch driver (`ontleed::batch::Driver`: worker threads, input order, an
+//! `internal` error for an article whose annotation fails), so records are the CLI's, key for key.
 
 mod arrow;
 mod convert;
@@ -11,17 +12,16 @@ mod convert;
 use crate::arrow::{ArrowBatch, Outcome, Provenance};
 use arrow_array::{Array, ArrayRef, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, FieldRef};
+use ontleed::batch::{Annotated, Driver, INTERNAL};
 use ontleed::entities::Aliases;
-use ontleed::io::{Article, FieldNames, InputError, error_record, parse_line};
-use ontleed::pipeline::{Annotation, NerModel, Pipeline};
+use ontleed::io::{Article, FieldNames, InputError, Item, parse_line_limited};
+use ontleed::pipeline::{NerModel, NerPrecision, Pipeline};
 use ontleed::topics::Taxonomy;
 use pyo3::exceptions::{PyKeyError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString, PyType};
-use rayon::prelude::*;
 use serde_json::{Map, Value};
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 static ONTLEED_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
@@ -61,76 +61,7 @@ enum Raw {
 }
 
 fn input_error(kind: &'static str, message: impl Into<String>) -> InputError {
-    InputError {
-        kind,
-        message: message.into(),
-        id: None,
-    }
-}
-
-/// The longest line read for articles of up to `max_bytes` (the CLI's limit: JSON escapes may
-/// write a character in up to 6 bytes, plus room for other fields).
-fn line_limit(max_bytes: usize) -> usize {
-    max_bytes.saturating_mul(6).saturating_add(1 << 20)
-}
-
-/// How to raise the limit, in the Python API's or the CLI's words.
-fn max_bytes_hint(cli_words: bool) -> &'static str {
-    if cli_words {
-        "raise --max-bytes to accept it"
-    } else {
-        "raise max_bytes to accept it"
-    }
-}
-
-/// A `too_large` error for a line over [`line_limit`], worded as the CLI's.
-fn line_too_large(max_bytes: usize, cli_words: bool) -> InputError {
-    input_error(
-        "too_large",
-        format!(
-            "line is longer than {} bytes, too long for an article of at most {max_bytes} bytes ({})",
-            line_limit(max_bytes),
-            max_bytes_hint(cli_words)
-        ),
-    )
-}
-
-/// A `too_large` error for an article (text and headline) over `max_bytes`, as the CLI's.
-fn article_too_large(article: Article, max_bytes: usize, cli_words: bool) -> InputError {
-    let size = article.text.len() + article.title.as_ref().map_or(0, String::len);
-    InputError {
-        id: Some(article.id),
-        ..input_error(
-            "too_large",
-            format!(
-                "the article is {size} bytes, longer than {max_bytes} bytes ({})",
-                max_bytes_hint(cli_words)
-            ),
-        )
-    }
-}
-
-/// An annotated item: its record (and annotation), or what was wrong with it.
-struct Annotated {
-    result: Result<(Map<String, Value>, Annotation), InputError>,
-    source: Arc<str>,
-    line: usize,
-}
-
-impl Annotated {
-    fn record(&self) -> Map<String, Value> {
-        match &self.result {
-            Ok((record, _)) => record.clone(),
-            Err(e) => error_record(&self.source, self.line, e),
-        }
-    }
-
-    fn into_record(self) -> Map<String, Value> {
-        match self.result {
-            Ok((record, _)) => record,
-            Err(e) => error_record(&self.source, self.line, &e),
-        }
-    }
+    InputError::new(kind, message)
 }
 
 /// A line's output: the CLI's record as JSON, or the typed row.
@@ -152,8 +83,7 @@ struct TypedRow {
 /// The pipeline, as the Python package's `Pipeline` uses it.
 #[pyclass(module = "ontleed._native", name = "Pipeline", frozen)]
 struct NativePipeline {
-    inner: Pipeline,
-    pool: rayon::ThreadPool,
+    driver: Driver,
     fields: FieldNames,
     max_bytes: usize,
     prov: Provenance,
@@ -212,63 +142,36 @@ impl NativePipeline {
         &self,
         line: &[u8],
         n: usize,
-        cli_words: bool,
         skip_blank: bool,
     ) -> Option<Result<Article, InputError>> {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.len() > line_limit(self.max_bytes) {
-            return Some(Err(line_too_large(self.max_bytes, cli_words)));
-        }
         if skip_blank && line.iter().all(u8::is_ascii_whitespace) {
             return None;
         }
-        Some(parse_line(line, n, &self.fields).and_then(|a| {
-            if a.text.len() + a.title.as_ref().map_or(0, String::len) > self.max_bytes {
-                Err(article_too_large(a, self.max_bytes, cli_words))
-            } else {
-                Ok(a)
-            }
-        }))
+        Some(parse_line_limited(line, n, &self.fields, self.max_bytes))
     }
 
-    /// Annotates one article; a panic (a bug) becomes an `internal` error, as in the CLI.
-    fn annotate_article(
-        &self,
-        article: Result<Article, InputError>,
-        source: Arc<str>,
-        line: usize,
-    ) -> Annotated {
-        let result = match &article {
-            Err(e) => Err(e.clone()),
-            Ok(a) => std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.annotate(a))).map_err(
-                |_| InputError {
-                    kind: "internal",
-                    message: "internal error while annotating this article (please report it)"
-                        .into(),
-                    id: Some(a.id.clone()),
-                },
-            ),
+    /// The item of one Python input (a blank line is an `empty_text` error).
+    fn item(&self, raw: Raw, source: Arc<str>, line: usize) -> Item {
+        let article = match raw {
+            Raw::Line(l) => self
+                .parse(&l, line, false)
+                .unwrap_or_else(|| Err(input_error("empty_text", "the line is blank"))),
+            Raw::Failed(e) => Err(e),
         };
-        Annotated {
-            result,
+        Item {
             source,
+            source_index: 0,
             line,
+            article,
         }
     }
 
-    /// Annotates the headline and text of an article (no record), as the CLI does; a panic
-    /// becomes an `internal` error.
+    /// Annotates the headline and text of an article (no record), as the CLI does.
     fn annotate_only(&self, article: &Article) -> Outcome {
-        match std::panic::catch_unwind(AssertUnwindSafe(|| {
-            self.inner
-                .annotate_parts(article.title.as_deref(), &article.text)
-        })) {
+        match self.driver.annotation(article) {
             Ok(a) => Outcome::done(&a),
-            Err(_) => Outcome::Failed(InputError {
-                kind: "internal",
-                message: "internal error while annotating this article (please report it)".into(),
-                id: Some(article.id.clone()),
-            }),
+            Err(e) => Outcome::Failed(e),
         }
     }
 
@@ -308,19 +211,6 @@ impl NativePipeline {
         LineRow::Typed(Box::new(row))
     }
 
-    /// Annotates items in parallel on the pipeline's thread pool, in order.
-    fn run_many(
-        &self,
-        items: Vec<(Result<Article, InputError>, Arc<str>, usize)>,
-    ) -> Vec<Annotated> {
-        self.pool.install(|| {
-            items
-                .into_par_iter()
-                .map(|(article, source, line)| self.annotate_article(article, source, line))
-                .collect()
-        })
-    }
-
     fn metadata(&self) -> std::collections::HashMap<String, String> {
         arrow::metadata(&self.prov)
     }
@@ -341,10 +231,11 @@ fn arrow_article(
             format!("column {text_column:?} is null"),
         ));
     };
-    if text.len() + title.map_or(0, <[u8]>::len) > max_bytes {
+    let size = text.len() + title.map_or(0, <[u8]>::len);
+    if size > max_bytes {
         return Err(input_error(
             "too_large",
-            format!("text is longer than {max_bytes} bytes (raise max_bytes to accept it)"),
+            format!("the article is {size} bytes, over the size limit of {max_bytes} bytes"),
         ));
     }
     let text = std::str::from_utf8(text)
@@ -396,7 +287,7 @@ impl NativePipeline {
     /// rayon's default, all cores).
     #[new]
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (ner_model = "accurate", topics = None, aliases = None, languages = None, threads = None, text_field = "text", id_field = "id", max_bytes = 16 << 20, title_field = "title"))]
+    #[pyo3(signature = (ner_model = "accurate", topics = None, aliases = None, languages = None, threads = None, text_field = "text", id_field = "id", max_bytes = 16 << 20, title_field = "title", ner_precision = "int8"))]
     fn new(
         py: Python<'_>,
         ner_model: &str,
@@ -408,6 +299,7 @@ impl NativePipeline {
         id_field: &str,
         max_bytes: usize,
         title_field: &str,
+        ner_precision: &str,
     ) -> PyResult<Self> {
         let threads = match threads {
             Some(n) => n,
@@ -424,8 +316,13 @@ impl NativePipeline {
             Ok(m) => m,
             Err(never) => match never {},
         };
-        let built = py.detach(|| -> anyhow::Result<(Pipeline, rayon::ThreadPool)> {
-            let mut builder = Pipeline::builder().ner_model(model);
+        let precision: NerPrecision = ner_precision
+            .parse()
+            .map_err(|e: String| PyValueError::new_err(format!("ner_precision: {e}")))?;
+        let built = py.detach(|| -> anyhow::Result<Driver> {
+            let mut builder = Pipeline::builder()
+                .ner_model(model)
+                .ner_precision(precision);
             if let Some(langs) = languages {
                 builder = builder.languages(langs);
             }
@@ -436,14 +333,10 @@ impl NativePipeline {
                 builder = builder.aliases(Aliases::from_file(std::path::Path::new(&path))?);
             }
             let pipeline = builder.build()?;
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .thread_name(|i| format!("ontleed-{i}"))
-                .build()?;
-            Ok((pipeline, pool))
+            Ok(Driver::new(pipeline, Some(threads).filter(|&n| n > 0))?)
         });
-        let (inner, pool) = built.map_err(|e| model_error(py, format!("{e:#}")))?;
-        let provenance = inner.provenance();
+        let driver = built.map_err(|e| model_error(py, format!("{e:#}")))?;
+        let provenance = driver.pipeline().provenance();
         let text = |k: &str| {
             provenance
                 .get(k)
@@ -458,8 +351,7 @@ impl NativePipeline {
             categories: text("categories"),
         };
         Ok(Self {
-            inner,
-            pool,
+            driver,
             fields: FieldNames {
                 text: text_field.to_string(),
                 id: id_field.to_string(),
@@ -473,12 +365,12 @@ impl NativePipeline {
     /// Number of worker threads.
     #[getter]
     fn threads(&self) -> usize {
-        self.pool.current_num_threads()
+        self.driver.threads()
     }
 
     /// The `ontleed` block of each record.
     fn provenance<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        convert::json_to_py(py, &self.inner.provenance())
+        convert::json_to_py(py, &self.driver.pipeline().provenance())
     }
 
     /// Annotates one item; raises `InputError` for bad input.
@@ -492,27 +384,29 @@ impl NativePipeline {
     ) -> PyResult<Bound<'py, PyDict>> {
         let raw = self.raw(item);
         let source: Arc<str> = source.into();
-        let annotated = py.detach(|| {
-            let article = match raw {
-                Raw::Line(l) => self
-                    .parse(&l, line, false, false)
-                    .unwrap_or_else(|| Err(input_error("empty_text", "the line is blank"))),
-                Raw::Failed(e) => Err(e),
-            };
-            self.annotate_article(article, source, line)
+        let annotated: Option<Annotated> = py.detach(|| {
+            let item = self.item(raw, source.clone(), line);
+            self.driver.annotate(vec![item]).pop()
         });
+        let Some(annotated) = annotated else {
+            return Err(ontleed_error(
+                py,
+                "the batch driver returned no result".into(),
+            ));
+        };
         match &annotated.result {
-            Ok((record, _)) => convert::map_to_py(py, record),
-            Err(e) if e.kind == "internal" => Err(ontleed_error(py, e.message.clone())),
+            Ok(record) => convert::map_to_py(py, record),
+            Err(e) if e.kind == INTERNAL => Err(ontleed_error(py, e.message.clone())),
             Err(e) => {
-                let record = convert::map_to_py(py, &annotated.record())?;
+                let e = e.clone();
+                let record = convert::map_to_py(py, &annotated.into_record())?;
                 let class = error_class(py, &INPUT_ERROR, "InputError")?;
                 let exc = class.call1((
                     e.message.as_str(),
                     e.kind,
                     py_id(py, &e.id)?,
                     line,
-                    annotated.source.as_ref(),
+                    source.as_ref(),
                     record,
                 ))?;
                 Err(PyErr::from_value(exc))
@@ -536,18 +430,10 @@ impl NativePipeline {
             let items = raws
                 .into_iter()
                 .enumerate()
-                .map(|(i, raw)| {
-                    let line = first_line + i;
-                    let article = match raw {
-                        Raw::Line(l) => self
-                            .parse(&l, line, false, false)
-                            .unwrap_or_else(|| Err(input_error("empty_text", "the line is blank"))),
-                        Raw::Failed(e) => Err(e),
-                    };
-                    (article, source.clone(), line)
-                })
+                .map(|(i, raw)| self.item(raw, source.clone(), first_line + i))
                 .collect();
-            self.run_many(items)
+            self.driver
+                .annotate(items)
                 .into_iter()
                 .map(Annotated::into_record)
                 .collect()
@@ -622,23 +508,17 @@ impl NativePipeline {
         };
         let max_bytes = self.max_bytes;
         let outcomes: Vec<Outcome> = py.detach(|| {
-            let items: Vec<(Result<Article, InputError>, Arc<str>, usize)> = texts
+            let articles: Vec<Result<Article, InputError>> = texts
                 .iter()
                 .enumerate()
                 .map(|(i, t)| {
                     let title = titles.as_ref().and_then(|c| c[i]);
-                    let article = arrow_article(*t, title, text_column, max_bytes);
-                    (article, Arc::from(""), i + 1)
+                    arrow_article(*t, title, text_column, max_bytes)
                 })
                 .collect();
-            self.pool.install(|| {
-                items
-                    .into_par_iter()
-                    .map(|(article, _, _)| match article {
-                        Ok(a) => self.annotate_only(&a),
-                        Err(e) => Outcome::Failed(e),
-                    })
-                    .collect()
+            self.driver.map(articles, |_, article| match article {
+                Ok(a) => self.annotate_only(&a),
+                Err(e) => Outcome::Failed(e),
             })
         });
         let mut fields: Vec<FieldRef> = vec![Arc::new(Field::new(
@@ -712,22 +592,22 @@ impl NativePipeline {
                     }
                 };
                 let line = l.unwrap_or(0).max(0) as usize;
-                if let Some(article) = self.parse(v.unwrap_or_default(), line, true, true) {
-                    items.push((article, source, line));
+                if let Some(article) = self.parse(v.unwrap_or_default(), line, true) {
+                    items.push(Item {
+                        source,
+                        source_index: 0,
+                        line,
+                        article,
+                    });
                 }
             }
-            self.pool.install(|| {
-                items
-                    .into_par_iter()
-                    .map(|(article, source, line)| {
-                        if as_json {
-                            let record = self.annotate_article(article, source, line).into_record();
-                            LineRow::Json(serde_json::to_string(&record).unwrap_or_default())
-                        } else {
-                            self.line_row(article, source, line)
-                        }
-                    })
-                    .collect()
+            self.driver.map(items, |driver, item| {
+                if as_json {
+                    let record = driver.annotate_item(item).into_record();
+                    LineRow::Json(serde_json::to_string(&record).unwrap_or_default())
+                } else {
+                    self.line_row(item.article, item.source, item.line)
+                }
             })
         });
         let (fields, columns): (Vec<FieldRef>, Vec<ArrayRef>) = if as_json {

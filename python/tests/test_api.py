@@ -142,6 +142,19 @@ def test_threads_from_environment(monkeypatch) -> None:
         ontleed.Pipeline()
 
 
+def test_precision_and_thread_limits() -> None:
+    f32 = ontleed.Pipeline(ner_precision="f32", threads=1)
+    int8 = ontleed.Pipeline(ner_precision="int8", threads=1)
+    spans = lambda rec: [(e["text"], e["label"]) for e in rec["entities"]]  # noqa: E731
+    assert ("Mark Rutte", "PER") in spans(f32.annotate(DUTCH))
+    assert spans(f32.annotate(DUTCH)) == spans(int8.annotate(DUTCH))
+    assert f32.config["ner_precision"] == "f32"
+    with pytest.raises(ValueError, match="ner_precision"):
+        ontleed.Pipeline(ner_precision="f16")
+    with pytest.raises(ValueError, match="256"):
+        ontleed.Pipeline(threads=257)
+
+
 def test_options_errors() -> None:
     with pytest.raises(ontleed.ModelError, match="no NER model"):
         ontleed.Pipeline(ner_model="/nonexistent/model.bin")

@@ -210,11 +210,17 @@ fn bad_training_files_are_errors_not_panics() {
     assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("not a valid fast model"));
 }
 
-/// The shipped fast model on CoNLL-2002 `ned.testa` (from `../shared`, when present).
+/// A default build answers the training and model-writing commands with the install hint.
 #[cfg(not(feature = "train"))]
 #[test]
 fn a_build_without_training_says_how_to_get_it() {
-    for cmd in ["train", "train-topics", "fit-transitions"] {
+    for cmd in [
+        "train",
+        "train-topics",
+        "fit-transitions",
+        "quantize",
+        "average",
+    ] {
         ontleed()
             .args([cmd, "--train", "x.conll"])
             .assert()
@@ -228,6 +234,7 @@ fn a_build_without_training_says_how_to_get_it() {
         .stderr(predicates::str::contains("unknown command"));
 }
 
+/// The shipped fast model on CoNLL-2002 `ned.testa` (from `../shared`, when present).
 #[test]
 fn shipped_model_scores_on_testa() {
     let testa = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))

@@ -46,7 +46,7 @@ proptest! {
     #[test]
     fn entity_and_paragraph_offsets_point_at_their_text(text in text_strategy()) {
         let chars: Vec<char> = text.chars().collect();
-        let a = pipeline().annotate_text(&text);
+        let a = pipeline().annotate_text(&text).expect("annotated");
         for e in a.entities.iter().flatten() {
             prop_assert!(e.start < e.end && e.end <= chars.len());
             prop_assert_eq!(chars[e.start..e.end].iter().collect::<String>(), e.text.clone());

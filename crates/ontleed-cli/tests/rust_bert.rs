@@ -221,8 +221,8 @@ fn same_tags_as_candle_on_the_samples() {
     for text in sample_texts() {
         let doc = Document::new(&text);
         let sentences = doc.sentence_words();
-        let c = f.candle.tag_document(&sentences);
-        let r = f.rust_bert.tag_document(&sentences);
+        let c = f.candle.tag_document(&sentences).unwrap();
+        let r = f.rust_bert.tag_document(&sentences).unwrap();
         assert_eq!(tags(&c), tags(&r));
         for (a, b) in c.iter().flatten().zip(r.iter().flatten()) {
             max_score = max_score.max((a.score - b.score).abs());
@@ -392,7 +392,7 @@ fn rust_berts_pipeline_agrees_with_our_backend() {
         // Without document context, each sentence alone is the same input for both.
         let ours: Vec<Vec<Tag>> = sentences
             .iter()
-            .map(|s| tags(&f.rust_bert.tag_document(std::slice::from_ref(s)))[0].clone())
+            .map(|s| tags(&f.rust_bert.tag_document(std::slice::from_ref(s)).unwrap())[0].clone())
             .collect();
         let inputs: Vec<String> = sentences.iter().map(|s| s.join(" ")).collect();
         let out = pipeline::predict(&model, &inputs);
@@ -468,7 +468,7 @@ fn throughput_of_both_backends() {
         let t = Instant::now();
         for d in &docs {
             let s = d.sentence_words();
-            std::hint::black_box(r.tag_document(&s));
+            std::hint::black_box(r.tag_document(&s).unwrap());
         }
         let secs = t.elapsed().as_secs_f64();
         println!(

@@ -153,7 +153,7 @@ fn loss_goes_down_on_a_repeated_batch() {
 
 #[test]
 fn training_continues_from_a_fine_tuned_model() {
-    use ontleed::ner::transformer::files::quantize_dir;
+    use ontleed_train::transformer::modeldir::quantize_dir;
     let Some(base) = base() else { return };
     let _guard = serial();
     let data = Data::new(4);
@@ -484,7 +484,7 @@ fn a_600_word_sentence_is_windowed() {
     let short = vec!["Jan", "Peeters", "werkt", "in", "Gent", "."];
     let doc = vec![short.clone(), long.clone(), short.clone(), vec![]];
     let t = std::time::Instant::now();
-    let tags = model.tag_document(&doc);
+    let tags = model.tag_document(&doc).unwrap();
     println!("tagged 612 words in {:.2} s", t.elapsed().as_secs_f64());
     assert_eq!(tags.len(), 4);
     for (s, t) in doc.iter().zip(&tags) {
@@ -582,7 +582,12 @@ fn bench_inference() {
     let t = std::time::Instant::now();
     let mut tagged = 0;
     for d in &docs {
-        tagged += model.tag_document(d).iter().map(Vec::len).sum::<usize>();
+        tagged += model
+            .tag_document(d)
+            .unwrap()
+            .iter()
+            .map(Vec::len)
+            .sum::<usize>();
     }
     let secs = t.elapsed().as_secs_f64();
     assert_eq!(tagged, words);
@@ -597,8 +602,9 @@ fn bench_inference() {
 
 #[test]
 fn quantized_and_averaged_models_keep_weights_and_tags() {
-    use ontleed::ner::transformer::files::{QUANT_WEIGHTS_FILE, quantize_dir};
+    use ontleed::ner::transformer::files::QUANT_WEIGHTS_FILE;
     use ontleed::ner::transformer::ner::read_weights;
+    use ontleed_train::transformer::modeldir::quantize_dir;
     if base().is_none() {
         return;
     }

@@ -232,7 +232,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
     // Score what was saved (quantised weights), through the same path inference uses.
     let saved = FastModel::load(&path)?;
     let mut scorer = Scorer::default();
-    scorer.add_documents(&saved, &dev_docs);
+    scorer.add_documents(&saved, &dev_docs)?;
     eprintln!(
         "saved {} (epoch {best_epoch}, {} features, temperature {temperature:.2}): dev F1 {:.2}",
         path.display(),

@@ -84,7 +84,7 @@ fn stages(c: &mut Criterion) {
     g.bench_function("fast NER model alone", |b| {
         b.iter(|| {
             for w in &words {
-                black_box(fast.tag_document(black_box(w)));
+                black_box(fast.tag_document(black_box(w)).unwrap());
             }
         })
     });
@@ -99,7 +99,7 @@ fn stages(c: &mut Criterion) {
             g.bench_function(format!("accurate NER model alone, {label}"), |b| {
                 b.iter(|| {
                     for w in &words {
-                        black_box(accurate.tag_document(black_box(w)));
+                        black_box(accurate.tag_document(black_box(w)).unwrap());
                     }
                 })
             });
@@ -114,7 +114,7 @@ fn stages(c: &mut Criterion) {
         g.bench_function(format!("whole pipeline, {} model", name(&model)), |b| {
             b.iter(|| {
                 for t in &texts {
-                    black_box(pipeline.annotate_text(black_box(t)));
+                    black_box(pipeline.annotate_text(black_box(t)).unwrap());
                 }
             })
         });

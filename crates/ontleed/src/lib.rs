@@ -3,8 +3,10 @@
 //!
 //! The stages, in order: [`io`] reads articles, [`text`] splits them into paragraphs, sentences
 //! and tokens with offsets, [`language`] identifies the language, [`ner`] finds entities,
-//! [`topics`] tags topics, and [`pipeline`] ties them into one record per article.
+//! [`topics`] tags topics, and [`pipeline`] ties them into one record per article; [`batch`]
+//! runs a pipeline over many articles in parallel for every front end.
 
+pub mod batch;
 pub mod entities;
 pub mod io;
 pub mod language;

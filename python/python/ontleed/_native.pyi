@@ -28,6 +28,7 @@ class Pipeline:
         id_field: str = "id",
         max_bytes: int = ...,
         title_field: str = "title",
+        ner_precision: str = "int8",
     ) -> None: ...
     @property
     def threads(self) -> int: ...

@@ -49,8 +49,9 @@ class Pipeline:
         languages: Language codes whose articles get entities and topics (a list, or a
             comma-separated string); default ``["nl"]``. Other articles get a ``skipped``
             block, as in the CLI.
-        threads: Worker threads for :meth:`annotate_many` and :meth:`annotate_arrow`;
-            default: the ``ONTLEED_THREADS`` environment variable, else all cores.
+        threads: Worker threads for :meth:`annotate_many` and :meth:`annotate_arrow`
+            (1 to 256); default: the ``ONTLEED_THREADS`` environment variable, else all
+            cores.
         text_field: The field (or Arrow column) holding the article text (``--text-field``).
         id_field: The field holding the article id (``--id-field``); without it the
             line number is the id.
@@ -62,6 +63,9 @@ class Pipeline:
             headline), and a record with a headline and an empty text is annotated. A
             missing or ``null`` headline is none; any other non-string is a
             ``title_not_string`` error.
+        ner_precision: Arithmetic of a transformer model (``--ner-precision``): ``"int8"``
+            (the default; int8 kernels where the CPU has AVX-512 VNNI or AVX2, else f32) or
+            ``"f32"``.
 
     Raises:
         ontleed.ModelError: the model, taxonomy or alias table cannot be loaded, or a
@@ -89,13 +93,16 @@ class Pipeline:
         id_field: str = "id",
         max_bytes: int = 16 << 20,
         title_field: str = "title",
+        ner_precision: str = "int8",
     ) -> None:
         if isinstance(languages, str):
             languages = [c.strip() for c in languages.split(",") if c.strip()]
         elif languages is not None:
             languages = list(languages)
-        if threads is not None and threads < 0:
-            raise ValueError("threads must be >= 0 (0: all cores)")
+        if threads is not None and not 0 <= threads <= 256:
+            raise ValueError("threads must be from 0 (all cores) to 256")
+        if ner_precision not in ("int8", "f32"):
+            raise ValueError(f"ner_precision must be 'int8' or 'f32', not {ner_precision!r}")
         if max_bytes < 1:
             raise ValueError("max_bytes must be >= 1")
         self._config: Dict[str, Any] = dict(
@@ -108,6 +115,7 @@ class Pipeline:
             id_field=id_field,
             max_bytes=max_bytes,
             title_field=title_field,
+            ner_precision=ner_precision,
         )
         self._native = _native.Pipeline(**self._config)
 

@@ -1,19 +1,15 @@
 //! `ontleed annotate`: read articles, annotate them in parallel in bounded chunks, write one
 //! record per input line in input order.
 
-use super::{EXIT_BAD_LINES, EXIT_OK, EXIT_STRICT, open_output};
+use super::{EXIT_BAD_LINES, EXIT_INTERNAL, EXIT_OK, EXIT_STRICT, open_output};
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use ontleed::io::{
-    FieldNames, Item, Reader, Source, error_record, write_article_record, write_record,
-};
+use ontleed::batch::{Driver, MAX_THREADS};
+use ontleed::io::{FieldNames, Reader, Source};
 use ontleed::pipeline::{NerModel, NerPrecision, Pipeline};
 use ontleed::topics::Taxonomy;
-use rayon::prelude::*;
-use serde_json::{Map, Value};
 use std::fs::File;
 use std::io::{IsTerminal, Seek, SeekFrom, Write};
-use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -79,10 +75,6 @@ pub struct AnnotateArgs {
     quiet: bool,
 }
 
-/// The most worker threads `--threads` accepts: more only adds overhead (thread stacks, work
-/// stealing) on any machine this runs on.
-const MAX_THREADS: usize = 256;
-
 fn parse_threads(s: &str) -> Result<usize, String> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     match s.parse::<usize>() {
@@ -120,7 +112,7 @@ pub(super) fn run(args: AnnotateArgs) -> Result<i32> {
     if let Some(path) = &args.aliases {
         builder = builder.aliases(ontleed::entities::Aliases::from_file(path)?);
     }
-    let pipeline = builder.build()?;
+    let driver = Driver::new(builder.build()?, args.threads)?;
     let sources = Source::expand(&args.inputs)?;
     let fields = FieldNames {
         text: args.text_field.clone(),
@@ -129,10 +121,6 @@ pub(super) fn run(args: AnnotateArgs) -> Result<i32> {
     };
     let source_names: Vec<String> = sources.iter().map(Source::name).collect();
     let mut reader = Reader::new(sources, fields, args.max_bytes);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.unwrap_or(0))
-        .build()
-        .context("cannot start the worker threads")?;
     let settings = settings(&args);
     let (mut out, mut state) = match &args.output {
         Some(path) if path.as_os_str() != "-" => {
@@ -149,6 +137,7 @@ pub(super) fn run(args: AnnotateArgs) -> Result<i32> {
         _ => (Output::Stdout(open_output(None)?), None),
     };
     let (mut articles, mut errors, mut tokens) = (0usize, 0usize, 0usize);
+    let mut internal = 0usize;
     if let Some(state) = &state {
         reader.skip_to(state.source, state.line);
         (articles, errors, tokens) = (state.articles, state.errors, state.tokens);
@@ -168,54 +157,38 @@ pub(super) fn run(args: AnnotateArgs) -> Result<i32> {
     let start = Instant::now();
     let mut stopped: Option<(String, usize, String)> = None;
     loop {
-        let mut chunk: Vec<Item> = Vec::new();
-        let mut bytes = 0;
-        while chunk.len() < args.chunk_size as usize && bytes < CHUNK_BYTES {
-            let Some(item) = reader.next_item()? else {
-                break;
-            };
-            if args.strict
-                && let Err(e) = &item.article
-            {
-                stopped = Some((
-                    item.source.to_string(),
-                    item.line,
-                    format!("{} ({})", e.message, e.kind),
-                ));
-                break;
-            }
-            bytes += item.article.as_ref().map_or(0, |a| a.text.len());
-            chunk.push(item);
-        }
-        if chunk.is_empty() && stopped.is_none() {
+        let chunk = reader.next_chunk(args.chunk_size as usize, CHUNK_BYTES, args.strict)?;
+        if chunk.is_end() {
             break;
         }
-        let results: Vec<(Map<String, Value>, usize, bool)> = pool.install(|| {
-            chunk
-                .par_iter()
-                .map(|item| annotate_item(&pipeline, item))
-                .collect()
-        });
-        for (item, (record, n, is_error)) in chunk.iter().zip(&results) {
-            match &item.article {
-                Ok(article) if !*is_error => {
-                    write_article_record(&mut out, record, article, &args.id_field)?
-                }
-                _ => write_record(&mut out, record)?,
+        if let Some(item) = &chunk.stopped
+            && let Err(e) = &item.article
+        {
+            stopped = Some((
+                item.source.to_string(),
+                item.line,
+                format!("{} ({})", e.message, e.kind),
+            ));
+        }
+        let done = driver.annotate(chunk.items);
+        for a in &done {
+            a.write(&mut out, &args.id_field)?;
+            tokens += a.tokens;
+            if a.is_internal() {
+                internal += 1;
             }
-            tokens += n;
-            if *is_error {
+            if a.is_error() {
                 errors += 1;
             } else {
                 articles += 1;
             }
         }
-        if let (Some(state), Some(last)) = (&mut state, chunk.last()) {
+        if let (Some(state), Some(last)) = (&mut state, done.last()) {
             // The records are with the system before the state says so: a run killed at any
             // moment resumes from whole lines.
             out.flush()?;
-            state.source = last.source_index;
-            state.line = last.line;
+            state.source = last.item.source_index;
+            state.line = last.item.line;
             (state.articles, state.errors, state.tokens) = (articles, errors, tokens);
             state.save(out.written()?)?;
         }
@@ -244,11 +217,22 @@ pub(super) fn run(args: AnnotateArgs) -> Result<i32> {
             rate(tokens, secs)
         );
     }
+    if internal > 0 {
+        eprintln!(
+            "ontleed: annotating {internal} article(s) failed: see their `internal` error records (please report it)"
+        );
+    }
     if let Some((source, line, message)) = stopped {
         eprintln!("ontleed: --strict: stopped at {source} line {line}: {message}");
         return Ok(EXIT_STRICT);
     }
-    Ok(if errors > 0 { EXIT_BAD_LINES } else { EXIT_OK })
+    Ok(if internal > 0 {
+        EXIT_INTERNAL
+    } else if errors > 0 {
+        EXIT_BAD_LINES
+    } else {
+        EXIT_OK
+    })
 }
 
 /// The options that shape the output, as text: `--resume` refuses to continue a run made with
@@ -446,28 +430,6 @@ impl Partial {
         })?;
         let _ = std::fs::remove_file(self.state());
         Ok(())
-    }
-}
-
-/// Annotates one item into its record; returns the record, its token count, and whether it is an
-/// error record. A panic inside the pipeline (a bug) becomes an `internal` error record.
-fn annotate_item(pipeline: &Pipeline, item: &Item) -> (Map<String, Value>, usize, bool) {
-    match &item.article {
-        Err(e) => (error_record(&item.source, item.line, e), 0, true),
-        Ok(article) => {
-            match std::panic::catch_unwind(AssertUnwindSafe(|| pipeline.annotate(article))) {
-                Ok((record, annotation)) => (record, annotation.tokens, false),
-                Err(_) => {
-                    let e = ontleed::io::InputError {
-                        kind: "internal",
-                        message: "internal error while annotating this article (please report it)"
-                            .into(),
-                        id: Some(article.id.clone()),
-                    };
-                    (error_record(&item.source, item.line, &e), 0, true)
-                }
-            }
-        }
     }
 }
 

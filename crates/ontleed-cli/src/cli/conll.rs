@@ -28,7 +28,7 @@ pub(super) fn eval(a: EvalArgs) -> Result<i32> {
     let model = load_recognizer_with(&a.ner_model, a.ner_precision)?;
     let mut scorer = Scorer::default();
     for path in &a.gold {
-        scorer.add_documents(&*model, &conll::read_file(path)?);
+        scorer.add_documents(&*model, &conll::read_file(path)?)?;
     }
     print!("{}", scorer.report());
     Ok(EXIT_OK)
@@ -105,7 +105,7 @@ fn write_tagged(
             }
         }
     }
-    let tags = model.tag_document(&sentences);
+    let tags = model.tag_document(&sentences)?;
     let mut it = tags.iter().flatten();
     for line in lines {
         match conll::classify(line) {

@@ -4,12 +4,13 @@
 //! lines were bad (`annotate`: they became error records, a damaged file included; `report`:
 //! lines that are not JSON objects, too long, or a file that breaks off); 2 fatal error (bad
 //! arguments, a missing input, model or taxonomy problem, write error, closed standard output);
-//! 3 `annotate --strict` stopped at a bad input line.
+//! 3 `annotate --strict` stopped at a bad input line; 4 `annotate` finished, but annotating some
+//! articles failed (`internal` error records).
 
 mod annotate;
 mod conll;
 mod export;
-#[cfg(feature = "transformer")]
+#[cfg(feature = "train")]
 mod quantize;
 mod report;
 mod resolve;
@@ -29,6 +30,9 @@ pub const EXIT_BAD_LINES: i32 = 1;
 pub const EXIT_ERROR: i32 = 2;
 /// Exit status: `--strict` stopped the run at a bad input line.
 pub const EXIT_STRICT: i32 = 3;
+/// Exit status: the run finished, but annotating some articles failed (a model's runtime, or a
+/// bug): they became `internal` error records.
+pub const EXIT_INTERNAL: i32 = 4;
 
 /// Top-level arguments.
 #[derive(Debug, Parser)]
@@ -36,7 +40,7 @@ pub const EXIT_STRICT: i32 = 3;
     name = "ontleed",
     version,
     about = "Dutch news NLP: language, named entities and topics, as annotated JSONL",
-    after_help = "Exit status: 0 ok; 1 some input lines were bad (annotate: they became error records; report: they were skipped); 2 fatal error; 3 annotate --strict stopped at a bad line."
+    after_help = "Exit status: 0 ok; 1 some input lines were bad (annotate: they became error records; report: they were skipped); 2 fatal error; 3 annotate --strict stopped at a bad line; 4 annotate: annotating some articles failed (internal error records)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -69,10 +73,10 @@ enum Command {
     /// backend"): `cargo build --release --features rust-bert`. Other builds stop with an error.
     Export(export::ExportArgs),
     /// Store a transformer NER model's large matrices quantized (model.gguf, Q8_0 by default).
-    #[cfg(feature = "transformer")]
+    #[cfg(feature = "train")]
     Quantize(quantize::QuantizeArgs),
     /// Average the weights of transformer NER models fine-tuned from the same base (a model soup).
-    #[cfg(feature = "transformer")]
+    #[cfg(feature = "train")]
     Average(quantize::AverageArgs),
     /// Fit a transformer NER model's tag-bigram prior for decoding (done by `train` at its end).
     #[cfg(feature = "train")]
@@ -85,7 +89,13 @@ enum Command {
 
 /// The commands that need the `train` cargo feature.
 #[cfg(not(feature = "train"))]
-const TRAINING_COMMANDS: [&str; 3] = ["train", "train-topics", "fit-transitions"];
+const TRAINING_COMMANDS: [&str; 5] = [
+    "train",
+    "train-topics",
+    "fit-transitions",
+    "quantize",
+    "average",
+];
 
 /// The error of a command this build does not have.
 #[cfg(not(feature = "train"))]
@@ -123,9 +133,9 @@ pub fn main() -> i32 {
         #[cfg(feature = "train")]
         Command::TrainTopics(a) => train::train_topics(a),
         Command::EvalTopics(a) => topics::eval_topics(a),
-        #[cfg(feature = "transformer")]
+        #[cfg(feature = "train")]
         Command::Quantize(a) => quantize::quantize(a),
-        #[cfg(feature = "transformer")]
+        #[cfg(feature = "train")]
         Command::Average(a) => quantize::average(a),
         #[cfg(feature = "train")]
         Command::FitTransitions(a) => train::fit_transitions(a),

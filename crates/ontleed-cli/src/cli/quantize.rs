@@ -34,7 +34,7 @@ pub(super) fn quantize(a: QuantizeArgs) -> Result<i32> {
         QuantDType::Q8_0 => GgmlDType::Q8_0,
         QuantDType::Q4_0 => GgmlDType::Q4_0,
     };
-    let r = ontleed::ner::transformer::files::quantize_dir(&a.ner_model, &a.out, dtype)?;
+    let r = ontleed_train::transformer::modeldir::quantize_dir(&a.ner_model, &a.out, dtype)?;
     eprintln!(
         "wrote {}: {} matrices in {dtype:?}, {} tensors in f32, {:.1} MB",
         a.out
@@ -60,7 +60,8 @@ pub struct AverageArgs {
 }
 
 pub(super) fn average(a: AverageArgs) -> Result<i32> {
-    use ontleed::ner::transformer::files::{WEIGHTS_FILE, average_dirs};
+    use ontleed::ner::transformer::files::WEIGHTS_FILE;
+    use ontleed_train::transformer::modeldir::average_dirs;
     let dirs: Vec<&std::path::Path> = a.ner_model.iter().map(PathBuf::as_path).collect();
     let r = average_dirs(&dirs, &a.out)?;
     eprintln!(

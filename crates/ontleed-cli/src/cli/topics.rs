@@ -51,7 +51,7 @@ pub(super) fn eval_topics(a: EvalTopicsArgs) -> Result<i32> {
     let mut none = 0usize;
     let mut skipped = 0usize;
     for article in &articles {
-        let annotation = pipeline.annotate_parts(article.title.as_deref(), &article.text);
+        let annotation = pipeline.annotate_parts(article.title.as_deref(), &article.text)?;
         let predicted: Vec<usize> = match &annotation.categories {
             Some(c) => c.iter().filter_map(|c| Category::index(c.id)).collect(),
             None => {

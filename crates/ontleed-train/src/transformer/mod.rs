@@ -9,6 +9,7 @@
 pub mod charsmap;
 pub mod convert;
 pub mod encoder;
+pub mod modeldir;
 pub mod ops;
 pub mod optim;
 pub mod q4file;

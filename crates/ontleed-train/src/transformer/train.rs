@@ -784,7 +784,7 @@ pub fn fit_transitions(tagger: &Tagger, train: &[Doc], dev: &[Doc]) -> Result<Tr
 pub fn fit_model_transitions(dir: &Path, train: &[Doc], dev: &[Doc]) -> Result<TransitionFit> {
     let model = ontleed::ner::transformer::TransformerNer::load(dir)?.with_int8()?;
     let fit = fit_transitions(model.tagger(), train, dev)?;
-    ontleed::ner::transformer::files::write_transitions(dir, &fit.transitions)?;
+    super::modeldir::write_transitions(dir, &fit.transitions)?;
     Ok(fit)
 }
 

@@ -184,7 +184,8 @@ pub struct InputError {
     /// A stable machine-readable kind: `invalid_json`, `not_an_object`, `missing_text`,
     /// `text_not_string`, `title_not_string`, `invalid_utf8`, `empty_text` (no text and no
     /// headline), `too_large`, `truncated_input` (a file that ends or breaks off in the middle,
-    /// such as a truncated gzip), `read_error` (a file or link that cannot be read).
+    /// such as a truncated gzip), `read_error` (a file or link that cannot be read); and
+    /// `internal` (annotating the article failed: [`crate::batch`]).
     pub kind: &'static str,
     /// A message for people.
     pub message: String,
@@ -193,7 +194,8 @@ pub struct InputError {
 }
 
 impl InputError {
-    fn new(kind: &'static str, message: impl Into<String>) -> Self {
+    /// An error of `kind` without an id.
+    pub fn new(kind: &'static str, message: impl Into<String>) -> Self {
         Self {
             kind,
             message: message.into(),
@@ -235,8 +237,62 @@ enum LineSource {
 
 /// The longest JSONL line read, for articles of up to `max_bytes` of text: JSON escapes may
 /// write a character of text in up to 6 bytes (`\u00e9`), plus room for other fields.
-fn line_limit(max_bytes: usize) -> usize {
+pub fn line_limit(max_bytes: usize) -> usize {
     max_bytes.saturating_mul(6).saturating_add(1 << 20)
+}
+
+/// The `too_large` error of a line longer than [`line_limit`].
+pub fn line_too_large(max_bytes: usize) -> InputError {
+    InputError::new(
+        "too_large",
+        format!(
+            "line is longer than {} bytes, too long for an article within the size limit of {max_bytes} bytes",
+            line_limit(max_bytes)
+        ),
+    )
+}
+
+/// Parses one JSONL line (without its newline) as the [`Reader`] does, limits included: a line
+/// longer than [`line_limit`] and an article whose text and headline together are longer than
+/// `max_bytes` are `too_large`; otherwise as [`parse_line`]. Blank lines are the caller's
+/// business (the reader skips them).
+pub fn parse_line_limited(
+    bytes: &[u8],
+    line: usize,
+    names: &FieldNames,
+    max_bytes: usize,
+) -> Result<Article, InputError> {
+    if bytes.len() > line_limit(max_bytes) {
+        return Err(line_too_large(max_bytes));
+    }
+    let article = parse_line(bytes, line, names)?;
+    let size = article.text.len() + article.title.as_ref().map_or(0, String::len);
+    if size > max_bytes {
+        return Err(InputError {
+            id: Some(article.id),
+            ..InputError::new(
+                "too_large",
+                format!("the article is {size} bytes, over the size limit of {max_bytes} bytes"),
+            )
+        });
+    }
+    Ok(article)
+}
+
+/// Items read together: at most a number of articles and about a number of bytes of text.
+#[derive(Debug, Default)]
+pub struct Chunk {
+    /// The items, in input order.
+    pub items: Vec<Item>,
+    /// The bad item a chunk read with `stop_at_bad_line` stopped at (not in `items`).
+    pub stopped: Option<Item>,
+}
+
+impl Chunk {
+    /// Whether the input is exhausted: nothing read and nothing stopped at.
+    pub fn is_end(&self) -> bool {
+        self.items.is_empty() && self.stopped.is_none()
+    }
 }
 
 impl Reader {
@@ -376,31 +432,9 @@ impl Reader {
                 continue;
             }
             let article = if too_long {
-                Err(InputError::new(
-                    "too_large",
-                    format!(
-                        "line is longer than {limit} bytes, too long for an article of at most {} bytes (raise --max-bytes to accept it)",
-                        self.max_bytes
-                    ),
-                ))
+                Err(line_too_large(self.max_bytes))
             } else {
-                parse_line(&buf, n, &self.fields).and_then(|a| {
-                    let size = a.text.len() + a.title.as_ref().map_or(0, String::len);
-                    if size > self.max_bytes {
-                        Err(InputError {
-                            id: Some(a.id),
-                            ..InputError::new(
-                                "too_large",
-                                format!(
-                                    "the article is {size} bytes, longer than {} bytes (raise --max-bytes to accept it)",
-                                    self.max_bytes
-                                ),
-                            )
-                        })
-                    } else {
-                        Ok(a)
-                    }
-                })
+                parse_line_limited(&buf, n, &self.fields, self.max_bytes)
             };
             return Ok(Some(Item {
                 source: name.clone(),
@@ -409,6 +443,31 @@ impl Reader {
                 article,
             }));
         }
+    }
+
+    /// The next items: up to `max_items`, and no more once their text reaches `max_bytes`
+    /// (bounding the memory of a chunk). With `stop_at_bad_line`, reading stops at the first bad
+    /// line, which is returned apart ([`Chunk::stopped`]). `Err` as [`Reader::next_item`].
+    pub fn next_chunk(
+        &mut self,
+        max_items: usize,
+        max_bytes: usize,
+        stop_at_bad_line: bool,
+    ) -> Result<Chunk> {
+        let mut chunk = Chunk::default();
+        let mut bytes = 0;
+        while chunk.items.len() < max_items.max(1) && bytes < max_bytes {
+            let Some(item) = self.next_item()? else {
+                break;
+            };
+            if stop_at_bad_line && item.article.is_err() {
+                chunk.stopped = Some(item);
+                break;
+            }
+            bytes += item.article.as_ref().map_or(0, |a| a.text.len());
+            chunk.items.push(item);
+        }
+        Ok(chunk)
     }
 
     fn read_text_file(&self, path: &Path) -> Result<Article, InputError> {
@@ -436,7 +495,7 @@ impl Reader {
             return Err(with_id(InputError::new(
                 "too_large",
                 format!(
-                    "file is larger than {} bytes (raise --max-bytes to accept it)",
+                    "file is larger than the size limit of {} bytes",
                     self.max_bytes
                 ),
             )));
@@ -553,8 +612,7 @@ fn memchr_newline(b: &[u8]) -> Option<usize> {
 /// Parses one JSONL line (without its newline) into an article, as the JSONL reader does: the
 /// same error kinds (`invalid_utf8`, `invalid_json`, `not_an_object`, `missing_text`,
 /// `text_not_string`, `empty_text`), and `line` as the id when the object has no id field.
-/// Public for the Python bindings, which parse lines one by one (`too_large` and blank lines are
-/// the caller's business, as in [`Reader`]).
+/// Size limits: [`parse_line_limited`].
 pub fn parse_line(bytes: &[u8], line: usize, names: &FieldNames) -> Result<Article, InputError> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| InputError::new("invalid_utf8", format!("line is not valid UTF-8: {e}")))?;
@@ -571,10 +629,7 @@ pub fn parse_line(bytes: &[u8], line: usize, names: &FieldNames) -> Result<Artic
         None => {
             return Err(with_id(InputError::new(
                 "missing_text",
-                format!(
-                    "no {:?} field (choose another with --text-field)",
-                    names.text
-                ),
+                format!("no {:?} field (the field of the article text)", names.text),
             )));
         }
         Some(Value::String(s)) => s.clone(),

@@ -76,14 +76,19 @@ impl Scorer {
     }
 
     /// Tags labelled documents with a model and adds every sentence.
-    pub fn add_documents(&mut self, model: &dyn super::Recognizer, docs: &[super::conll::Doc]) {
+    pub fn add_documents(
+        &mut self,
+        model: &dyn super::Recognizer,
+        docs: &[super::conll::Doc],
+    ) -> Result<(), super::RecognizerError> {
         for doc in docs {
-            let tagged = model.tag_document(&super::conll::words(doc));
+            let tagged = model.tag_document(&super::conll::words(doc))?;
             for (s, tags) in doc.iter().zip(tagged) {
                 let pred: Vec<Tag> = tags.iter().map(|t| t.tag).collect();
                 self.add(&s.tags, &pred);
             }
         }
+        Ok(())
     }
 
     /// Counts for one label.

@@ -2,6 +2,7 @@
 //! (CoNLL reading, IOB2 tags), the conlleval scorer, and the models.
 
 pub mod conll;
+pub mod decode;
 pub mod eval;
 pub mod fast;
 #[cfg(feature = "rust-bert")]
@@ -30,8 +31,30 @@ pub trait Recognizer: Send + Sync {
     /// A short name for the model, written into each output record.
     fn name(&self) -> &str;
 
-    /// Tags every word of every sentence of one document.
-    fn tag_document(&self, sentences: &[Vec<&str>]) -> Vec<Vec<TokenTag>>;
+    /// Tags every word of every sentence of one document. An error is a fault of the model or
+    /// its runtime (never of the text): the pipeline turns it into an `internal` error for the
+    /// article instead of a record without entities.
+    fn tag_document(&self, sentences: &[Vec<&str>]) -> Result<Vec<Vec<TokenTag>>, RecognizerError>;
+}
+
+/// A recognizer failed on a document: a fault of the model or its runtime, not of the input.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("NER model {model} failed: {message}")]
+pub struct RecognizerError {
+    /// The recognizer's [`Recognizer::name`].
+    pub model: String,
+    /// What failed.
+    pub message: String,
+}
+
+impl RecognizerError {
+    /// The error of recognizer `model`, with the whole chain of causes of `error`.
+    pub fn new(model: &str, error: &anyhow::Error) -> Self {
+        Self {
+            model: model.to_string(),
+            message: format!("{error:#}"),
+        }
+    }
 }
 
 /// An entity found in one sentence: its token span and confidence (the mean of its tokens').

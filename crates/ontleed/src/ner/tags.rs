@@ -129,10 +129,17 @@ impl FromStr for Tag {
 /// Rewrites a tag sequence read from IOB1 or IOB2 into IOB2: an `I-X` that does not continue an
 /// entity of type X becomes `B-X`.
 pub fn to_iob2(tags: &mut [Tag]) {
+    repair_iob2(tags, |t| t);
+}
+
+/// [`to_iob2`] over items that carry a tag (`tag` gives each item's): the one place that
+/// repairs IOB2, as [`Tag::may_follow`] is the one place that says what is valid.
+pub fn repair_iob2<T>(items: &mut [T], tag: impl Fn(&mut T) -> &mut Tag) {
     let mut prev = Tag::O;
-    for t in tags.iter_mut() {
+    for item in items {
+        let t = tag(item);
         if let Tag::I(l) = *t
-            && prev.label() != Some(l)
+            && !t.may_follow(prev)
         {
             *t = Tag::B(l);
         }

@@ -13,7 +13,7 @@ pub use models::{NerModel, NerPrecision, load_recognizer, load_recognizer_with};
 use crate::entities::{Aliases, EntitySummary, Mention, group};
 use crate::io::Article;
 use crate::language::{Detection, LanguageDetector};
-use crate::ner::{Label, Recognizer, scored_spans};
+use crate::ner::{Label, Recognizer, RecognizerError, scored_spans};
 use crate::text::{Document, is_boilerplate};
 use crate::topics::{CategoryModel, CategoryScore, Taxonomy, TopicMatch, TopicTagger};
 use serde::Serialize;
@@ -168,6 +168,16 @@ pub struct Annotation {
     pub tokens: usize,
 }
 
+/// Why an article could not be annotated: a fault of a model or of ontleed, never of the input
+/// (bad input is an [`crate::io::InputError`] before annotation starts). Front ends write it as
+/// an `internal` error record ([`crate::batch`]).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AnnotateError {
+    /// The NER model failed on the article.
+    #[error(transparent)]
+    Recognizer(#[from] RecognizerError),
+}
+
 /// Builds a [`Pipeline`], validating its options once.
 pub struct PipelineBuilder {
     ner: NerModel,
@@ -239,7 +249,7 @@ impl PipelineBuilder {
     /// Loads the models and builds the pipeline.
     pub fn build(self) -> anyhow::Result<Pipeline> {
         if self.languages.is_empty() {
-            anyhow::bail!("--languages needs at least one language code");
+            anyhow::bail!("at least one language code is needed for the annotated languages");
         }
         for code in &self.languages {
             if !(2..=3).contains(&code.len()) || !code.chars().all(|c| c.is_ascii_lowercase()) {
@@ -301,14 +311,18 @@ impl Pipeline {
     }
 
     /// Annotates one text.
-    pub fn annotate_text(&self, text: &str) -> Annotation {
+    pub fn annotate_text(&self, text: &str) -> Result<Annotation, AnnotateError> {
         self.annotate_parts(None, text)
     }
 
     /// Annotates one article given as its headline (if any) and text: the headline is the
     /// article's first paragraph for language, entities, topics and categories; the offsets of
     /// what lies in it are into the headline, marked `"field": "title"`.
-    pub fn annotate_parts(&self, title: Option<&str>, body: &str) -> Annotation {
+    pub fn annotate_parts(
+        &self,
+        title: Option<&str>,
+        body: &str,
+    ) -> Result<Annotation, AnnotateError> {
         let title = title.filter(|t| !t.trim().is_empty());
         let joined;
         let (text, title_chars) = match title {
@@ -320,7 +334,7 @@ impl Pipeline {
                 (joined.as_str(), Some((lead, n)))
             }
         };
-        let mut annotation = self.annotate_joined(text, title_chars.is_some());
+        let mut annotation = self.annotate_joined(text, title_chars.is_some())?;
         if let Some((lead, n)) = title_chars {
             // Offsets back into the fields: the headline (trimmed, so shifted by its leading
             // whitespace) and the body after "\n\n".
@@ -338,11 +352,11 @@ impl Pipeline {
                 (p.field, p.start, p.end) = place(p.start, p.end);
             }
         }
-        annotation
+        Ok(annotation)
     }
 
     /// Annotates a text whose first paragraph is the headline when `has_title`.
-    fn annotate_joined(&self, text: &str, has_title: bool) -> Annotation {
+    fn annotate_joined(&self, text: &str, has_title: bool) -> Result<Annotation, AnnotateError> {
         let doc = Document::new(text);
         let para_texts: Vec<&str> = doc
             .paragraphs
@@ -399,11 +413,11 @@ impl Pipeline {
 
         if !self.languages.contains(&language.code) {
             let enabled: Vec<&str> = self.languages.iter().map(String::as_str).collect();
-            return Annotation {
+            return Ok(Annotation {
                 skipped: Some(Skipped {
                     reason: "language",
                     message: format!(
-                        "article language {} is not among --languages {}; entities and topics were not run",
+                        "article language {} is not among the annotated languages ({}); entities and topics were not run",
                         language.code,
                         enabled.join(",")
                     ),
@@ -415,10 +429,10 @@ impl Pipeline {
                 categories: None,
                 paragraphs,
                 tokens: doc.token_count(),
-            };
+            });
         }
 
-        let mut entities = self.entities(&doc, &furniture);
+        let mut entities = self.entities(&doc, &furniture)?;
         let mentions: Vec<Mention> = entities
             .iter()
             .map(|e| Mention {
@@ -456,7 +470,7 @@ impl Pipeline {
             })
             .map(Topic::from)
             .collect();
-        Annotation {
+        Ok(Annotation {
             language,
             entities: Some(entities),
             entity_summary: Some(grouping.summary),
@@ -465,13 +479,17 @@ impl Pipeline {
             paragraphs,
             skipped: None,
             tokens: doc.token_count(),
-        }
+        })
     }
 
     /// Runs NER over the whole document; `furniture[p]` marks boilerplate paragraphs.
-    fn entities(&self, doc: &Document<'_>, furniture: &[bool]) -> Vec<Entity> {
+    fn entities(
+        &self,
+        doc: &Document<'_>,
+        furniture: &[bool],
+    ) -> Result<Vec<Entity>, RecognizerError> {
         let sentences = doc.sentence_words();
-        let tags = self.ner.tag_document(&sentences);
+        let tags = self.ner.tag_document(&sentences)?;
         let mut in_furniture = vec![false; doc.sentences.len()];
         for (p, &f) in doc.paragraphs.iter().zip(furniture) {
             in_furniture[p.sentences.clone()].fill(f);
@@ -540,14 +558,17 @@ impl Pipeline {
                 None => out.push(entity(a, b, None, s.span.label, false)),
             }
         }
-        out
+        Ok(out)
     }
 
     /// Annotates one article into its output record: `id`, the input fields, then `language`,
     /// `entities`, `topics`, `paragraphs`, (`skipped`), `ontleed`.
-    pub fn annotate(&self, article: &Article) -> (Map<String, Value>, Annotation) {
-        let annotation = self.annotate_parts(article.title.as_deref(), &article.text);
-        (self.record(article, &annotation), annotation)
+    pub fn annotate(
+        &self,
+        article: &Article,
+    ) -> Result<(Map<String, Value>, Annotation), AnnotateError> {
+        let annotation = self.annotate_parts(article.title.as_deref(), &article.text)?;
+        Ok((self.record(article, &annotation), annotation))
     }
 
     /// Builds the output record of an annotated article.

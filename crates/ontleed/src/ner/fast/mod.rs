@@ -285,8 +285,11 @@ impl Recognizer for FastModel {
         &self.name
     }
 
-    fn tag_document(&self, sentences: &[Vec<&str>]) -> Vec<Vec<TokenTag>> {
-        self.tag_words(sentences)
+    fn tag_document(
+        &self,
+        sentences: &[Vec<&str>],
+    ) -> Result<Vec<Vec<TokenTag>>, super::RecognizerError> {
+        Ok(self.tag_words(sentences))
     }
 }
 
@@ -330,90 +333,41 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Transition score, `-inf` where IOB2 forbids it.
-fn trans(transitions: &[f32], prev: Option<usize>, cur: usize) -> f32 {
-    if scheme::allowed(prev, cur) {
-        transitions[prev.map_or(0, |p| p + 1) * T + cur]
-    } else {
-        f32::NEG_INFINITY
+/// The fast model's lattice: its BILOU states ([`scheme`]) with the learned transition
+/// weights (`[(1 + T) × T]`: from the sentence start, then from each tag).
+struct Bilou<'a>(&'a [f32]);
+
+impl super::decode::Lattice for Bilou<'_> {
+    fn tags(&self) -> usize {
+        T
+    }
+
+    /// The learned weight, `-inf` where the BILOU scheme forbids the transition.
+    fn transition(&self, prev: Option<usize>, cur: usize) -> f32 {
+        if scheme::allowed(prev, cur) {
+            self.0[prev.map_or(0, |p| p + 1) * T + cur]
+        } else {
+            f32::NEG_INFINITY
+        }
+    }
+
+    fn end(&self, last: usize) -> f32 {
+        if scheme::may_end(last) {
+            0.0
+        } else {
+            f32::NEG_INFINITY
+        }
     }
 }
 
-/// Best tag sequence by Viterbi.
 /// Best tag sequence of a sentence (internal scheme) from emissions `[words, T]`.
 pub fn viterbi(e: &[f32], transitions: &[f32]) -> Vec<usize> {
-    viterbi_with_marginals(e, transitions).0
+    super::decode::viterbi(e, &Bilou(transitions))
 }
 
-/// Best tag sequence and, per token and tag, the score of the best path through that tag.
 /// [`viterbi`], with each tag's max-marginal score.
 pub fn viterbi_with_marginals(e: &[f32], transitions: &[f32]) -> (Vec<usize>, Vec<f32>) {
-    let n = e.len() / T;
-    if n == 0 {
-        return (Vec::new(), Vec::new());
-    }
-    let mut fwd = vec![f32::NEG_INFINITY; n * T];
-    let mut back = vec![0usize; n * T];
-    for c in 0..T {
-        fwd[c] = trans(transitions, None, c) + e[c];
-    }
-    for i in 1..n {
-        for c in 0..T {
-            let (mut best, mut arg) = (f32::NEG_INFINITY, 0);
-            for p in 0..T {
-                let s = fwd[(i - 1) * T + p] + trans(transitions, Some(p), c);
-                if s > best {
-                    best = s;
-                    arg = p;
-                }
-            }
-            fwd[i * T + c] = best + e[i * T + c];
-            back[i * T + c] = arg;
-        }
-    }
-    // Backward pass: best score of completing the sentence from tag c at i (excluding e[i]).
-    let mut bwd = vec![0.0f32; n * T];
-    for c in 0..T {
-        if !scheme::may_end(c) {
-            bwd[(n - 1) * T + c] = f32::NEG_INFINITY;
-        }
-    }
-    for i in (0..n.saturating_sub(1)).rev() {
-        for c in 0..T {
-            let mut best = f32::NEG_INFINITY;
-            for nx in 0..T {
-                let s =
-                    trans(transitions, Some(c), nx) + e[(i + 1) * T + nx] + bwd[(i + 1) * T + nx];
-                best = best.max(s);
-            }
-            bwd[i * T + c] = best;
-        }
-    }
-    let mut tags = vec![0usize; n];
-    let last: Vec<f32> = (0..T)
-        .map(|c| {
-            if scheme::may_end(c) {
-                fwd[(n - 1) * T + c]
-            } else {
-                f32::NEG_INFINITY
-            }
-        })
-        .collect();
-    tags[n - 1] = argmax(&last);
-    for i in (1..n).rev() {
-        tags[i - 1] = back[i * T + tags[i]];
-    }
-    let margins = fwd.iter().zip(&bwd).map(|(f, b)| f + b).collect();
-    (tags, margins)
-}
-
-fn argmax(v: &[f32]) -> usize {
-    v.iter()
-        .enumerate()
-        .fold((0, f32::NEG_INFINITY), |(bi, bv), (i, &x)| {
-            if x > bv { (i, x) } else { (bi, bv) }
-        })
-        .0
+    super::decode::viterbi_with_marginals(e, &Bilou(transitions))
 }
 
 #[cfg(test)]

@@ -39,10 +39,10 @@ use super::export::{self, RB_WEIGHTS_FILE};
 use crate::ner::transformer::files::{CONFIG_FILE, LABELS_FILE, TOKENIZER_FILE};
 use crate::ner::transformer::ner::{
     Decoding, Settings, Specials, doc_pieces, is_model_dir, layout_of, read_labels, read_settings,
-    read_transitions, tag_batched, untagged,
+    read_transitions, tag_batched,
 };
 use crate::ner::transformer::window::{Layout, Segment, WordPieces};
-use crate::ner::{Recognizer, Tag, TokenTag};
+use crate::ner::{Recognizer, RecognizerError, Tag, TokenTag};
 
 struct Model {
     // Owns the weights the model's tensors point into.
@@ -265,16 +265,10 @@ impl Recognizer for RustBertNer {
         &self.name
     }
 
-    /// Tags a document. An internal error is reported on stderr and the document's words are
-    /// tagged `O` with score 0 rather than stopping the run (as the candle backend does).
-    fn tag_document(&self, sentences: &[Vec<&str>]) -> Vec<Vec<TokenTag>> {
-        match self.try_tag_document(sentences) {
-            Ok(tags) => tags,
-            Err(e) => {
-                eprintln!("ontleed: rust-bert NER failed on a document: {e:#}");
-                untagged(sentences)
-            }
-        }
+    /// Tags a document; an internal (libtorch) error is the article's error.
+    fn tag_document(&self, sentences: &[Vec<&str>]) -> Result<Vec<Vec<TokenTag>>, RecognizerError> {
+        self.try_tag_document(sentences)
+            .map_err(|e| RecognizerError::new(&self.name, &e))
     }
 }
 

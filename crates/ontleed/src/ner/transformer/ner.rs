@@ -33,7 +33,7 @@ use super::files::{self, ModelFiles};
 use super::files::{CONFIG_FILE, TOKENIZER_FILE};
 use super::model::{BertModel, Config, Train, Weights};
 use super::window::{self, Layout, Segment, WordPieces};
-use crate::ner::{Recognizer, Tag, TokenTag};
+use crate::ner::{Recognizer, RecognizerError, Tag, TokenTag};
 
 /// Weight-name prefix of the encoder inside a token-classification model.
 pub const ENCODER_PREFIX: &str = "bert";
@@ -473,69 +473,47 @@ pub fn decode(
 /// and, with `prior`, its weighted tag-bigram probabilities; each word's score is the
 /// probability of its tag.
 pub fn viterbi(probs: &[Vec<f32>], labels: &[Tag], prior: Option<&Transitions>) -> Vec<TokenTag> {
-    let n = labels.len();
-    let unset = TokenTag {
-        tag: Tag::O,
-        score: 0.0,
+    let lattice = Iob2 {
+        labels,
+        prior: prior.filter(|t| t.weight > 0.0),
     };
-    let mut out = vec![unset; probs.len()];
-    if probs.is_empty() || n == 0 {
-        return out;
-    }
-    let allowed = |prev: Option<Tag>, cur: Tag| match cur {
-        Tag::I(l) => prev.is_some_and(|p| p.label() == Some(l)),
-        _ => true,
-    };
-    let lp = |v: f32| v.max(1e-12).ln();
-    let prior = prior.filter(|t| t.weight > 0.0);
-    let step = |i: usize, j: usize| prior.map_or(0.0, |t| t.weight * t.log_probs[i][j]);
-    let mut score: Vec<f32> = (0..n)
-        .map(|j| {
-            if allowed(None, labels[j]) {
-                lp(probs[0][j])
-            } else {
-                f32::NEG_INFINITY
-            }
-        })
+    let emissions: Vec<f32> = probs
+        .iter()
+        .flat_map(|p| p.iter().map(|&v| v.max(1e-12).ln()))
         .collect();
-    let mut back: Vec<Vec<usize>> = Vec::with_capacity(probs.len());
-    for p in &probs[1..] {
-        let mut next = vec![f32::NEG_INFINITY; n];
-        let mut from = vec![0usize; n];
-        for j in 0..n {
-            for i in 0..n {
-                if score[i] > f32::NEG_INFINITY && allowed(Some(labels[i]), labels[j]) {
-                    let s = score[i] + step(i, j) + lp(p[j]);
-                    if s > next[j] {
-                        next[j] = s;
-                        from[j] = i;
-                    }
-                }
-            }
-        }
-        back.push(from);
-        score = next;
-    }
-    let mut best = (0..n).fold(0, |b, j| if score[j] > score[b] { j } else { b });
-    for w in (0..probs.len()).rev() {
-        out[w] = TokenTag {
-            tag: labels[best],
-            score: probs[w][best],
-        };
-        if w > 0 {
-            best = back[w - 1][best];
-        }
-    }
-    out
+    let best = crate::ner::decode::viterbi(&emissions, &lattice);
+    probs
+        .iter()
+        .zip(best)
+        .map(|(p, j)| TokenTag {
+            tag: labels[j],
+            score: p[j],
+        })
+        .collect()
 }
 
-/// Every word `O` with score 0: what a backend returns for a document it failed on.
-pub fn untagged(sentences: &[Vec<&str>]) -> Vec<Vec<TokenTag>> {
-    let o = TokenTag {
-        tag: Tag::O,
-        score: 0.0,
-    };
-    sentences.iter().map(|s| vec![o; s.len()]).collect()
+/// The transformer's lattice: its labels under IOB2 ([`Tag::may_follow`]) and, when it has
+/// one, the weighted tag-bigram prior between words.
+struct Iob2<'a> {
+    labels: &'a [Tag],
+    prior: Option<&'a Transitions>,
+}
+
+impl crate::ner::decode::Lattice for Iob2<'_> {
+    fn tags(&self) -> usize {
+        self.labels.len()
+    }
+
+    fn transition(&self, prev: Option<usize>, cur: usize) -> f32 {
+        let after = prev.map_or(Tag::O, |i| self.labels[i]);
+        if !self.labels[cur].may_follow(after) {
+            return f32::NEG_INFINITY;
+        }
+        match (prev, self.prior) {
+            (Some(i), Some(t)) => t.weight * t.log_probs[i][cur],
+            _ => 0.0,
+        }
+    }
 }
 
 /// Gives every mention of the same name in a document one label: the label with the largest
@@ -599,17 +577,9 @@ pub fn harmonize_labels(doc: &[WordPieces], tags: &mut [Vec<TokenTag>]) {
     }
 }
 
-/// Turns an `I-X` that does not continue an `X` entity into `B-X`.
+/// Turns an `I-X` that does not continue an `X` entity into `B-X` ([`crate::ner::tags::to_iob2`]).
 pub fn repair_iob2(tags: &mut [TokenTag]) {
-    let mut prev = Tag::O;
-    for t in tags {
-        if let Tag::I(l) = t.tag
-            && prev.label() != Some(l)
-        {
-            t.tag = Tag::B(l);
-        }
-        prev = t.tag;
-    }
+    crate::ner::tags::repair_iob2(tags, |t| &mut t.tag);
 }
 
 /// The transformer NER model as a [`Recognizer`].
@@ -734,16 +704,12 @@ impl Recognizer for TransformerNer {
         &self.name
     }
 
-    /// Tags a document. An internal error (which should not happen) is reported on stderr and
-    /// the document's words are tagged `O` with score 0 rather than stopping the run.
-    fn tag_document(&self, sentences: &[Vec<&str>]) -> Vec<Vec<TokenTag>> {
-        match self.tagger.try_tag_document(sentences) {
-            Ok(tags) => tags,
-            Err(e) => {
-                eprintln!("ontleed: transformer NER failed on a document: {e:#}");
-                untagged(sentences)
-            }
-        }
+    /// Tags a document; an internal (candle) error, which should not happen, is the
+    /// article's error.
+    fn tag_document(&self, sentences: &[Vec<&str>]) -> Result<Vec<Vec<TokenTag>>, RecognizerError> {
+        self.tagger
+            .try_tag_document(sentences)
+            .map_err(|e| RecognizerError::new(&self.name, &e))
     }
 }
 
