@@ -32,7 +32,7 @@ pub use super::files::is_model_dir;
 use super::files::{self, ModelFiles};
 use super::files::{CONFIG_FILE, TOKENIZER_FILE};
 use super::model::{BertModel, Config, Train, Weights};
-use super::window::{self, Layout, Segment, WordPieces};
+use super::window::{self, Layout, Segment, Target, WordPieces};
 use crate::ner::{Recognizer, Tag, TokenTag};
 
 /// Weight-name prefix of the encoder inside a token-classification model.
@@ -301,22 +301,27 @@ pub fn doc_pieces(
     unk: u32,
     sentences: &[Vec<&str>],
 ) -> Result<Vec<WordPieces>> {
-    let mut cache: HashMap<&str, Vec<u32>> = HashMap::new();
-    sentences
+    let table = piece_table(tokenizer, unk, sentences)?;
+    Ok(sentences
         .iter()
-        .map(|s| {
-            s.iter()
-                .map(|&w| {
-                    if let Some(p) = cache.get(w) {
-                        return Ok(p.clone());
-                    }
-                    let p = word_pieces(tokenizer, w, unk)?;
-                    cache.insert(w, p.clone());
-                    Ok(p)
-                })
-                .collect()
-        })
-        .collect()
+        .map(|s| s.iter().map(|w| table[w].clone()).collect())
+        .collect())
+}
+
+/// The word pieces of each distinct word of a document ([`word_pieces`]), the words tokenized
+/// in document order.
+pub fn piece_table<'a>(
+    tokenizer: &Tokenizer,
+    unk: u32,
+    sentences: &[Vec<&'a str>],
+) -> Result<HashMap<&'a str, Vec<u32>>> {
+    let mut table: HashMap<&str, Vec<u32>> = HashMap::new();
+    for &w in sentences.iter().flatten() {
+        if !table.contains_key(w) {
+            table.insert(w, word_pieces(tokenizer, w, unk)?);
+        }
+    }
+    Ok(table)
 }
 
 impl Tagger {
@@ -332,54 +337,110 @@ impl Tagger {
 
     /// Tags one document; fails only on an internal (candle) error.
     pub fn try_tag_document(&self, sentences: &[Vec<&str>]) -> Result<Vec<Vec<TokenTag>>> {
-        // Tagged in place: `tag_pieces` would copy the pieces of every word (for a 16 MiB
-        // article, a copy of millions of small vectors).
-        let pieces = self.doc_pieces(sentences)?;
-        let mut all = self.tag_documents(std::slice::from_ref(&pieces))?;
+        // Each word refers to its distinct word's pieces in a table: a vector of pieces per
+        // word (`doc_pieces`) costs about 56 bytes a word, 150 MB for a 16 MiB article.
+        let table = piece_table(&self.tokenizer, self.specials.unk, sentences)?;
+        let doc: Vec<Vec<&[u32]>> = sentences
+            .iter()
+            .map(|s| s.iter().map(|w| table[w].as_slice()).collect())
+            .collect();
+        let mut all = self.tag_documents(std::slice::from_ref(&doc))?;
         Ok(all.pop().unwrap_or_default())
     }
 
     /// Tags one document given as word pieces.
     pub fn tag_pieces(&self, doc: &[WordPieces]) -> Result<Vec<Vec<TokenTag>>> {
-        let mut all = self.tag_documents(std::slice::from_ref(&doc.to_vec()))?;
+        let doc: Vec<Vec<&[u32]>> = doc
+            .iter()
+            .map(|s| s.iter().map(Vec::as_slice).collect())
+            .collect();
+        let mut all = self.tag_documents(std::slice::from_ref(&doc))?;
         Ok(all.pop().unwrap_or_default())
     }
 
-    /// Tags several documents given as word pieces; sequences of all of them are batched
-    /// together (context never crosses a document).
-    pub fn tag_documents(&self, docs: &[Vec<WordPieces>]) -> Result<Vec<Vec<Vec<TokenTag>>>> {
-        let probs = self.word_probabilities(docs)?;
-        decode(docs, &probs, &self.model.labels, &self.decoding)
+    /// Tags several documents given as word pieces ([`WordPieces`] or slices of pieces);
+    /// sequences of all of them are batched together (context never crosses a document).
+    pub fn tag_documents<W: AsRef<[u32]>>(
+        &self,
+        docs: &[Vec<Vec<W>>],
+    ) -> Result<Vec<Vec<Vec<TokenTag>>>> {
+        tag_batched(
+            docs,
+            &self.layout(),
+            &self.model.labels,
+            &self.decoding,
+            |segs| self.probabilities(segs),
+        )
     }
 
     /// The label probabilities of every word of `docs` ([`word_probabilities`]).
     pub fn word_probabilities(&self, docs: &[Vec<WordPieces>]) -> Result<WordProbs> {
-        word_probabilities(docs, &self.layout(), |segs| {
-            let inputs = Inputs::new(segs, self.specials.pad, &self.device)?;
-            let logits = self.model.forward_t(&inputs, None)?;
-            Ok(candle_nn::ops::softmax_last_dim(&logits)?.to_vec2::<f32>()?)
-        })
+        word_probabilities(docs, &self.layout(), |segs| self.probabilities(segs))
+    }
+
+    /// One row of label probabilities per labelled word of a batch, in segment order.
+    fn probabilities(&self, segs: &[&Segment]) -> Result<Vec<Vec<f32>>> {
+        let inputs = Inputs::new(segs, self.specials.pad, &self.device)?;
+        let logits = self.model.forward_t(&inputs, None)?;
+        Ok(candle_nn::ops::softmax_last_dim(&logits)?.to_vec2::<f32>()?)
     }
 }
 
 /// One row of label probabilities per word, by document and sentence.
 pub type WordProbs = Vec<Vec<Vec<Vec<f32>>>>;
 
-/// Tags documents given as word pieces, whatever runs the model (candle here, libtorch in the
-/// rust-bert backend): [`word_probabilities`], then [`decode`].
-pub fn tag_batched(
-    docs: &[Vec<WordPieces>],
+/// Tags documents given as word pieces ([`WordPieces`] or slices of pieces), whatever runs the
+/// model (candle here, libtorch in the rust-bert backend): what [`word_probabilities`], then
+/// [`decode`] give, but each sentence is decoded as soon as all its words have their label
+/// probabilities, so that only the sentences in flight hold them (all of an article's take
+/// about 70 bytes a word: 180 MB for a 16 MiB article). Harmonizing ([`harmonize_labels`])
+/// follows on the whole documents.
+pub fn tag_batched<W: AsRef<[u32]>>(
+    docs: &[Vec<Vec<W>>],
     layout: &Layout,
     labels: &[Tag],
     decoding: &Decoding,
     probs: impl FnMut(&[&Segment]) -> Result<Vec<Vec<f32>>>,
 ) -> Result<Vec<Vec<Vec<TokenTag>>>> {
-    decode(
-        docs,
-        &word_probabilities(docs, layout, probs)?,
-        labels,
-        decoding,
-    )
+    const MISSING: &str = "internal error: a word without label probabilities";
+    let prior = decoding.transitions.as_ref();
+    let mut out: Vec<Vec<Vec<TokenTag>>> = docs
+        .iter()
+        .map(|d| (0..d.len()).map(|_| Vec::new()).collect())
+        .collect();
+    // The sentences with some of their words' rows: the rows, and how many are missing.
+    let mut pending: HashMap<(usize, usize), (Vec<Vec<f32>>, usize)> = HashMap::new();
+    for_each_row(docs, layout, probs, |d, t, p| {
+        ensure!(p.len() == labels.len(), MISSING);
+        let key = (d, t.sentence);
+        let (rows, missing) = pending.entry(key).or_insert_with(|| {
+            let n = docs[d][t.sentence].len();
+            (vec![Vec::new(); n], n)
+        });
+        ensure!(
+            rows[t.word].is_empty(),
+            "internal error: a word labelled twice"
+        );
+        rows[t.word] = p;
+        *missing -= 1;
+        if *missing == 0
+            && let Some((rows, _)) = pending.remove(&key)
+        {
+            out[d][t.sentence] = viterbi(&rows, labels, prior);
+        }
+        Ok(())
+    })?;
+    let complete = docs
+        .iter()
+        .zip(&out)
+        .all(|(d, o)| d.iter().zip(o).all(|(s, t)| s.len() == t.len()));
+    ensure!(pending.is_empty() && complete, MISSING);
+    if decoding.harmonize {
+        for (doc, tags) in docs.iter().zip(out.iter_mut()) {
+            harmonize_labels(doc, tags);
+        }
+    }
+    Ok(out)
 }
 
 /// The label probabilities of every word of `docs`: builds the sequences of `layout`, batches
@@ -388,13 +449,29 @@ pub fn tag_batched(
 pub fn word_probabilities(
     docs: &[Vec<WordPieces>],
     layout: &Layout,
-    mut probs: impl FnMut(&[&Segment]) -> Result<Vec<Vec<f32>>>,
+    probs: impl FnMut(&[&Segment]) -> Result<Vec<Vec<f32>>>,
 ) -> Result<WordProbs> {
     // Each word's label probabilities; every word is the target of exactly one segment.
     let mut word_probs: WordProbs = docs
         .iter()
         .map(|d| d.iter().map(|s| vec![Vec::new(); s.len()]).collect())
         .collect();
+    for_each_row(docs, layout, probs, |d, t, p| {
+        word_probs[d][t.sentence][t.word] = p;
+        Ok(())
+    })?;
+    Ok(word_probs)
+}
+
+/// Builds the sequences of `docs` as `layout` says, batches them by length, gets from `probs`
+/// one row of label probabilities per labelled word of a batch (in segment order), and hands
+/// each row to `row` with its document and target word.
+fn for_each_row<W: AsRef<[u32]>>(
+    docs: &[Vec<Vec<W>>],
+    layout: &Layout,
+    mut probs: impl FnMut(&[&Segment]) -> Result<Vec<Vec<f32>>>,
+    mut row: impl FnMut(usize, &Target, Vec<f32>) -> Result<()>,
+) -> Result<()> {
     let segments: Vec<(usize, Segment)> = docs
         .iter()
         .enumerate()
@@ -430,12 +507,12 @@ pub fn word_probabilities(
                 let Some(p) = rows.next() else {
                     bail!("internal error: fewer outputs than labelled words");
                 };
-                word_probs[*d][t.sentence][t.word] = p;
+                row(*d, t, p)?;
             }
         }
         start = end;
     }
-    Ok(word_probs)
+    Ok(())
 }
 
 /// Tags documents from their words' label probabilities (`probs`, as [`word_probabilities`]
@@ -543,7 +620,7 @@ pub fn untagged(sentences: &[Vec<&str>]) -> Vec<Vec<TokenTag>> {
 /// differently across an article ("Huawei" ORG in most sentences, PER in one); the article as a
 /// whole is the better evidence. Mentions are compared by their word pieces; spans are not
 /// moved, added or removed.
-pub fn harmonize_labels(doc: &[WordPieces], tags: &mut [Vec<TokenTag>]) {
+pub fn harmonize_labels<W: AsRef<[u32]>>(doc: &[Vec<W>], tags: &mut [Vec<TokenTag>]) {
     use crate::ner::Label;
     // (sentence, first word, end word, label, mean score) of every entity span.
     let mut spans: Vec<(usize, usize, usize, Label, f32)> = Vec::new();
@@ -568,7 +645,7 @@ pub fn harmonize_labels(doc: &[WordPieces], tags: &mut [Vec<TokenTag>]) {
         Some(
             words
                 .iter()
-                .flat_map(|w| w.iter().copied().chain([u32::MAX]))
+                .flat_map(|w| w.as_ref().iter().copied().chain([u32::MAX]))
                 .collect(),
         )
     };
