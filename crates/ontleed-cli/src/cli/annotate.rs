@@ -4,13 +4,10 @@
 use super::{EXIT_BAD_LINES, EXIT_OK, EXIT_STRICT, open_output};
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use ontleed::io::{
-    FieldNames, Item, Reader, Source, error_record, write_article_record, write_record,
-};
+use ontleed::io::{FieldNames, Item, Reader, Source, error_record, write_record};
 use ontleed::pipeline::{NerModel, NerPrecision, Pipeline};
 use ontleed::topics::Taxonomy;
 use rayon::prelude::*;
-use serde_json::{Map, Value};
 use std::fs::File;
 use std::io::{IsTerminal, Seek, SeekFrom, Write};
 use std::panic::AssertUnwindSafe;
@@ -190,19 +187,14 @@ pub(super) fn run(args: AnnotateArgs) -> Result<i32> {
         if chunk.is_empty() && stopped.is_none() {
             break;
         }
-        let results: Vec<(Map<String, Value>, usize, bool)> = pool.install(|| {
+        let results: Vec<(Vec<u8>, usize, bool)> = pool.install(|| {
             chunk
                 .par_iter()
-                .map(|item| annotate_item(&pipeline, item))
+                .map(|item| annotate_item(&pipeline, item, &args.id_field))
                 .collect()
         });
-        for (item, (record, n, is_error)) in chunk.iter().zip(&results) {
-            match &item.article {
-                Ok(article) if !*is_error => {
-                    write_article_record(&mut out, record, article, &args.id_field)?
-                }
-                _ => write_record(&mut out, record)?,
-            }
+        for (line, n, is_error) in &results {
+            out.write_all(line)?;
             tokens += n;
             if *is_error {
                 errors += 1;
@@ -449,22 +441,34 @@ impl Partial {
     }
 }
 
-/// Annotates one item into its record; returns the record, its token count, and whether it is an
-/// error record. A panic inside the pipeline (a bug) becomes an `internal` error record.
-fn annotate_item(pipeline: &Pipeline, item: &Item) -> (Map<String, Value>, usize, bool) {
+/// Annotates one item into its record, a line of JSON; returns the line, its token count, and
+/// whether it is an error record. A panic inside the pipeline (a bug) becomes an `internal`
+/// error record.
+fn annotate_item(pipeline: &Pipeline, item: &Item, id_field: &str) -> (Vec<u8>, usize, bool) {
+    let error_line = |e: &ontleed::io::InputError| {
+        let mut line = Vec::new();
+        // Writing into memory does not fail.
+        let _ = write_record(&mut line, &error_record(&item.source, item.line, e));
+        (line, 0, true)
+    };
     match &item.article {
-        Err(e) => (error_record(&item.source, item.line, e), 0, true),
+        Err(e) => error_line(e),
         Ok(article) => {
-            match std::panic::catch_unwind(AssertUnwindSafe(|| pipeline.annotate(article))) {
-                Ok((record, annotation)) => (record, annotation.tokens, false),
-                Err(_) => {
+            let annotated = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                let mut line = Vec::new();
+                let annotation = pipeline.write_annotated(&mut line, article, id_field);
+                annotation.map(|a| (line, a.tokens))
+            }));
+            match annotated {
+                Ok(Ok((line, tokens))) => (line, tokens, false),
+                _ => {
                     let e = ontleed::io::InputError {
                         kind: "internal",
                         message: "internal error while annotating this article (please report it)"
                             .into(),
                         id: Some(article.id.clone()),
                     };
-                    (error_record(&item.source, item.line, &e), 0, true)
+                    error_line(&e)
                 }
             }
         }

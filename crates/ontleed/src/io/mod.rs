@@ -6,5 +6,5 @@ mod sha256;
 
 pub use input::{Article, FieldNames, InputError, Item, Reader, Source, parse_line};
 pub(crate) use input::{LineStatus, read_line_limited};
-pub use output::{error_record, write_article_record, write_record};
+pub use output::{error_record, write_article_record, write_article_record_with, write_record};
 pub use sha256::sha256_hex;
