@@ -645,3 +645,46 @@ fn truncate_chars(s: &str, n: usize) -> &str {
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::{FieldNames, parse_line, write_article_record};
+
+    /// Writing a record from the annotation gives the bytes of the record's JSON tree: input
+    /// fields that share a name with an annotation field (kept in place, with the annotation's
+    /// value), numbers passed through as written, a headline, an article in another language
+    /// (no entities), an article without an id.
+    #[test]
+    fn records_written_from_the_annotation_match_the_record_tree() {
+        let pipeline = Pipeline::builder()
+            .ner_model(NerModel::Fast)
+            .build()
+            .expect("pipeline");
+        let lines = [
+            r#"{"id": 18446744073709551616, "text": "Mark Rutte sprak in Den Haag met Ursula von der Leyen over Oekraïne.\n\nDe NOS meldt dat Rutte tevreden was.", "score": 1.000000000000000000001}"#,
+            r#"{"id": "a", "entity_summary": [1, 2], "language": "xx", "entities": 5, "text": "Geert Wilders (PVV) en Frans Timmermans debatteerden in de Tweede Kamer.", "n": 3}"#,
+            r#"{"id": "b", "title": "Kabinet valt", "paragraphs": "p", "text": "Het kabinet-Schoof is gevallen, meldt de NOS vanuit Den Haag.", "ontleed": 1}"#,
+            r#"{"id": "c", "text": "The quick brown fox jumps over the lazy dog in London with Boris Johnson.", "entity_summary": 2}"#,
+            r#"{"text": "Kort."}"#,
+        ];
+        for (i, line) in lines.iter().enumerate() {
+            let article = parse_line(line.as_bytes(), i + 1, &FieldNames::default()).expect(line);
+            let (record, annotation) = pipeline.annotate(&article);
+            let mut tree = Vec::new();
+            write_article_record(&mut tree, &record, &article, "id").expect("writes");
+            let mut direct = Vec::new();
+            let written = pipeline
+                .write_annotated(&mut direct, &article, "id")
+                .expect("writes");
+            assert_eq!(
+                String::from_utf8(direct).expect("UTF-8"),
+                String::from_utf8(tree).expect("UTF-8"),
+                "line {}",
+                i + 1
+            );
+            assert_eq!(written.entities, annotation.entities);
+            assert_eq!(written.paragraphs, annotation.paragraphs);
+        }
+    }
+}

@@ -872,6 +872,89 @@ mod tests {
         assert_eq!(tags[0][1].tag.to_string(), "I-PER");
     }
 
+    /// Sentence-by-sentence decoding as rows arrive ([`tag_batched`], with pieces as slices
+    /// into a table) gives what decoding the whole documents' probabilities gives ([`decode`]
+    /// of [`word_probabilities`]), over packed sentences, sentences longer than a sequence
+    /// (windows), an empty sentence and several documents.
+    #[test]
+    fn decoding_as_rows_arrive_matches_decoding_whole_documents() {
+        let labels: Vec<Tag> = (0..Tag::COUNT).map(Tag::from_index).collect();
+        // Word i of sentence s: pieces that repeat, so that names recur for harmonizing.
+        let sentence = |s: usize, n: usize| -> WordPieces {
+            (0..n)
+                .map(|i| {
+                    (0..1 + (i + s) % 3)
+                        .map(|j| 10 + ((i * 7 + j) % 23) as u32)
+                        .collect()
+                })
+                .collect()
+        };
+        let docs: Vec<Vec<WordPieces>> = vec![
+            vec![sentence(0, 5), sentence(1, 40), Vec::new(), sentence(3, 7)],
+            vec![sentence(4, 3)],
+            vec![sentence(5, 12), sentence(6, 2), sentence(7, 9)],
+        ];
+        // Deterministic "probabilities" from the pieces around each target.
+        let probs = |segs: &[&Segment]| -> Result<Vec<Vec<f32>>> {
+            Ok(segs
+                .iter()
+                .flat_map(|s| {
+                    s.targets.iter().map(|t| {
+                        let mut row: Vec<f32> = (0..labels.len())
+                            .map(|j| {
+                                1.0 + ((s.ids[t.pos] as usize * 31 + j * 17 + s.ids.len()) % 11)
+                                    as f32
+                            })
+                            .collect();
+                        let total: f32 = row.iter().sum();
+                        row.iter_mut().for_each(|v| *v /= total);
+                        row
+                    })
+                })
+                .collect())
+        };
+        let prior = Transitions::estimate(
+            [[Tag::O, Tag::B(Label::Per), Tag::I(Label::Per)].as_slice()],
+            &labels,
+            0.5,
+        );
+        for pack_sentences in [false, true] {
+            let layout = Layout {
+                bos: 0,
+                eos: 2,
+                max_len: 16,
+                context_sentences: 1,
+                pack_sentences,
+            };
+            for decoding in [
+                Decoding::default(),
+                Decoding {
+                    transitions: Some(prior.clone()),
+                    harmonize: true,
+                },
+            ] {
+                let whole = decode(
+                    &docs,
+                    &word_probabilities(&docs, &layout, probs).unwrap(),
+                    &labels,
+                    &decoding,
+                )
+                .unwrap();
+                let slices: Vec<Vec<Vec<&[u32]>>> = docs
+                    .iter()
+                    .map(|d| {
+                        d.iter()
+                            .map(|s| s.iter().map(Vec::as_slice).collect())
+                            .collect()
+                    })
+                    .collect();
+                let streamed = tag_batched(&slices, &layout, &labels, &decoding, probs).unwrap();
+                assert_eq!(streamed, whole);
+                assert_eq!(streamed[0][2], Vec::new());
+            }
+        }
+    }
+
     #[test]
     fn viterbi_finds_the_best_valid_sequence() {
         let labels: Vec<Tag> = (0..Tag::COUNT).map(Tag::from_index).collect();
