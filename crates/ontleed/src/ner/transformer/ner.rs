@@ -408,8 +408,10 @@ pub fn tag_batched<W: AsRef<[u32]>>(
         .iter()
         .map(|d| (0..d.len()).map(|_| Vec::new()).collect())
         .collect();
-    // The sentences with some of their words' rows: the rows, and how many are missing.
-    let mut pending: HashMap<(usize, usize), (Vec<Vec<f32>>, usize)> = HashMap::new();
+    // The sentences with some of their words' rows, by (document, sentence): the rows, and
+    // how many are missing.
+    type Pending = HashMap<(usize, usize), (Vec<Vec<f32>>, usize)>;
+    let mut pending = Pending::new();
     for_each_row(docs, layout, probs, |d, t, p| {
         ensure!(p.len() == labels.len(), MISSING);
         let key = (d, t.sentence);
