@@ -21,7 +21,7 @@ if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -lt 1 ]; then
 fi
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(jsonl_reader tokenizer taxonomy aliases fast_model category_model)
+  targets=(jsonl_reader tokenizer taxonomy aliases fast_model category_model transformer_model)
 fi
 
 if ! cargo afl --version >/dev/null 2>&1; then

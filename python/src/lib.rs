@@ -603,8 +603,10 @@ impl NativePipeline {
             }
             self.driver.map(items, |driver, item| {
                 if as_json {
-                    let record = driver.annotate_item(item).into_record();
-                    LineRow::Json(serde_json::to_string(&record).unwrap_or_default())
+                    // The CLI's bytes: written from the annotation, input numbers as written.
+                    let mut json = driver.line(item, &self.fields.id).json;
+                    json.pop();
+                    LineRow::Json(String::from_utf8_lossy(&json).into_owned())
                 } else {
                     self.line_row(item.article, item.source, item.line)
                 }

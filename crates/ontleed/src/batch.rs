@@ -3,7 +3,7 @@
 //! order. One article's failure stays that article's: a model error or a panic (a bug) becomes
 //! an `internal` error for it, and the batch goes on.
 
-use crate::io::{Article, InputError, Item, error_record, write_article_record, write_record};
+use crate::io::{Article, InputError, Item, error_record};
 use crate::pipeline::{Annotation, Pipeline};
 use rayon::prelude::*;
 use serde_json::{Map, Value};
@@ -63,16 +63,38 @@ impl Annotated {
             Err(e) => error_record(&self.item.source, self.item.line, &e),
         }
     }
+}
 
-    /// Writes the record as a line of JSON (an article's input numbers byte for byte, see
-    /// [`write_article_record`]); `id_field` is the input field of the article id.
-    pub fn write(&self, out: &mut impl std::io::Write, id_field: &str) -> std::io::Result<()> {
-        match (&self.result, &self.item.article) {
-            (Ok(record), Ok(article)) => write_article_record(out, record, article, id_field),
-            (Ok(record), Err(_)) => write_record(out, record),
-            (Err(e), _) => write_record(out, &error_record(&self.item.source, self.item.line, e)),
-        }
+/// One item, annotated and written: its record as a line of JSON. The record of an article never
+/// becomes a JSON tree ([`Pipeline::write_annotated`]), and its input numbers come back byte for
+/// byte.
+#[derive(Debug)]
+pub struct Line {
+    /// The item's source, as an index into the reader's sources.
+    pub source_index: usize,
+    /// The item's line in its source.
+    pub line: usize,
+    /// The record, with its newline.
+    pub json: Vec<u8>,
+    /// Tokens of the annotated article (0 for an error).
+    pub tokens: usize,
+    /// The error kind when the record is an error record.
+    pub error: Option<&'static str>,
+}
+
+impl Line {
+    /// Whether annotating failed (an `internal` error).
+    pub fn is_internal(&self) -> bool {
+        self.error == Some(INTERNAL)
     }
+}
+
+/// The error record of `error` as a line of JSON.
+fn error_line(item: &Item, error: &InputError) -> Vec<u8> {
+    let mut json = serde_json::to_vec(&error_record(&item.source, item.line, error))
+        .expect("a map of strings and numbers serializes");
+    json.push(b'\n');
+    json
 }
 
 /// The error kind of an article whose annotation failed.
@@ -129,6 +151,38 @@ impl Driver {
     /// annotation fails gets an `internal` error ([`Driver::record`]).
     pub fn annotate(&self, items: Vec<Item>) -> Vec<Annotated> {
         self.map(items, Self::annotate_item)
+    }
+
+    /// Annotates items in parallel into lines of JSON, in order; failures as in
+    /// [`Driver::annotate`]. `id_field` is the input field of the article ids.
+    pub fn annotate_lines(&self, items: Vec<Item>, id_field: &str) -> Vec<Line> {
+        self.map(items, |driver, item| driver.line(item, id_field))
+    }
+
+    /// Annotates one item into its line of JSON on the calling thread, as
+    /// [`Driver::annotate_lines`] does.
+    pub fn line(&self, item: Item, id_field: &str) -> Line {
+        let (json, tokens, error) = match &item.article {
+            Err(e) => (error_line(&item, e), 0, Some(e.kind)),
+            Ok(article) => {
+                let mut json = Vec::new();
+                let written = isolated(article, || {
+                    self.pipeline.write_annotated(&mut json, article, id_field)
+                });
+                match written {
+                    Ok(annotation) => (json, annotation.tokens, None),
+                    // What was written before the failure is dropped.
+                    Err(e) => (error_line(&item, &e), 0, Some(e.kind)),
+                }
+            }
+        };
+        Line {
+            source_index: item.source_index,
+            line: item.line,
+            json,
+            tokens,
+            error,
+        }
     }
 
     /// Annotates one item on the calling thread, as [`Driver::annotate`] does.
@@ -272,6 +326,22 @@ mod tests {
         );
         assert!(e.message.contains("ran out of memory"), "{}", e.message);
         assert_eq!(e.id, Some(Value::from(2)));
+        let lines = driver().annotate_lines(
+            texts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| item(i + 1, t))
+                .collect(),
+            "id",
+        );
+        for (line, a) in lines.iter().zip(&done) {
+            assert_eq!(line.line, a.item.line);
+            assert_eq!(line.is_internal(), a.is_internal());
+            assert_eq!(line.tokens, a.tokens);
+            assert_eq!(line.json.last(), Some(&b'\n'));
+            let parsed: Map<String, Value> = serde_json::from_slice(&line.json).unwrap();
+            assert_eq!(parsed.contains_key("error"), a.is_error());
+        }
         let record = done.into_iter().nth(1).unwrap().into_record();
         assert_eq!(record["error"]["kind"], "internal");
         assert_eq!(record["line"], 2);

@@ -170,14 +170,16 @@ pub(super) fn run(args: AnnotateArgs) -> Result<i32> {
                 format!("{} ({})", e.message, e.kind),
             ));
         }
-        let done = driver.annotate(chunk.items);
+        // The chunk's articles are dropped as they are written; a chunk holds its records as
+        // lines of JSON.
+        let done = driver.annotate_lines(chunk.items, &args.id_field);
         for a in &done {
-            a.write(&mut out, &args.id_field)?;
+            out.write_all(&a.json)?;
             tokens += a.tokens;
             if a.is_internal() {
                 internal += 1;
             }
-            if a.is_error() {
+            if a.error.is_some() {
                 errors += 1;
             } else {
                 articles += 1;
@@ -187,8 +189,8 @@ pub(super) fn run(args: AnnotateArgs) -> Result<i32> {
             // The records are with the system before the state says so: a run killed at any
             // moment resumes from whole lines.
             out.flush()?;
-            state.source = last.item.source_index;
-            state.line = last.item.line;
+            state.source = last.source_index;
+            state.line = last.line;
             (state.articles, state.errors, state.tokens) = (articles, errors, tokens);
             state.save(out.written()?)?;
         }

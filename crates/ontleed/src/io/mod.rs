@@ -9,5 +9,5 @@ pub use input::{
     parse_line, parse_line_limited,
 };
 pub(crate) use input::{LineStatus, read_line_limited};
-pub use output::{error_record, write_article_record, write_record};
+pub use output::{error_record, write_article_record, write_article_record_with, write_record};
 pub use sha256::sha256_hex;

@@ -38,6 +38,20 @@ pub fn write_article_record(
     if article.raw_numbers.is_empty() {
         return write_record(out, record);
     }
+    write_article_record_with(out, record, article, id_field, |_, _| None)
+}
+
+/// [`write_article_record`], with the values of some fields written by `custom` instead:
+/// `custom(key, out)` writes the value of field `key` and returns `Some`, or returns `None` for
+/// the record's own. Used to write large parts of a record from the structures they come from
+/// rather than from a JSON tree.
+pub fn write_article_record_with<W: Write>(
+    out: &mut W,
+    record: &Map<String, Value>,
+    article: &Article,
+    id_field: &str,
+    mut custom: impl FnMut(&str, &mut W) -> Option<std::io::Result<()>>,
+) -> std::io::Result<()> {
     out.write_all(b"{")?;
     for (i, (key, value)) in record.iter().enumerate() {
         if i > 0 {
@@ -45,6 +59,10 @@ pub fn write_article_record(
         }
         serde_json::to_writer(&mut *out, key)?;
         out.write_all(b":")?;
+        if let Some(written) = custom(key, out) {
+            written?;
+            continue;
+        }
         let field = if key == "id" { id_field } else { key.as_str() };
         let raw = article
             .raw_numbers

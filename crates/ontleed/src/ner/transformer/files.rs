@@ -192,6 +192,16 @@ impl ModelFiles<'_> {
                 let mut r = Cursor::new(self.weights.as_ref());
                 let content = gguf_file::Content::read(&mut r)
                     .with_context(|| format!("{origin} is not a GGUF file"))?;
+                let mut names: Vec<&String> = content.tensor_infos.keys().collect();
+                names.sort();
+                for name in names {
+                    check_gguf_tensor(
+                        &content.tensor_infos[name],
+                        content.tensor_data_offset,
+                        self.weights.len() as u64,
+                    )
+                    .with_context(|| format!("tensor {name} of {origin}"))?;
+                }
                 content
                     .tensor_infos
                     .keys()
@@ -205,6 +215,39 @@ impl ModelFiles<'_> {
             }
         }
     }
+}
+
+/// Checks the shape and place of a tensor of a GGUF file of `file_len` bytes whose tensor data
+/// start at `data_offset`, before candle reads it: candle multiplies the dimensions and the
+/// block count unchecked (found by fuzzing: an overflow panics in a build with overflow checks
+/// and wraps in a release build, which then reads the wrong bytes), and reads an empty tensor
+/// through a dangling pointer (undefined behaviour).
+fn check_gguf_tensor(info: &gguf_file::TensorInfo, data_offset: u64, file_len: u64) -> Result<()> {
+    let elements = info
+        .shape
+        .dims()
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .context("its dimensions multiply beyond the address space")?;
+    ensure!(elements > 0, "it has no elements");
+    let block = info.ggml_dtype.block_size();
+    ensure!(
+        elements.is_multiple_of(block),
+        "its {elements} elements are not whole blocks of {block}"
+    );
+    let bytes = (elements / block)
+        .checked_mul(info.ggml_dtype.type_size())
+        .context("its size is beyond the address space")?;
+    let start = data_offset.checked_add(info.offset);
+    ensure!(
+        start
+            .and_then(|s| s.checked_add(bytes as u64))
+            .is_some_and(|end| end <= file_len),
+        "its {bytes} bytes at offset {} + {} lie outside the file ({file_len} bytes)",
+        data_offset,
+        info.offset
+    );
+    Ok(())
 }
 
 /// Parses the text of a `labels.json`: a JSON array of IOB2 tags.
@@ -253,4 +296,64 @@ pub fn parse_transitions(text: &str, origin: &str, n: usize) -> Result<Option<Tr
         t.check(n, origin)?;
     }
     Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A GGUF file (version 3, no metadata) with one tensor `t` of `dims` (GGML order) and
+    /// type `dtype` (0: f32) at `offset` in the tensor data, followed by `data_len` bytes.
+    fn gguf(dims: &[u64], dtype: u32, offset: u64, data_len: usize) -> Vec<u8> {
+        let mut b = Vec::new();
+        b.extend_from_slice(b"GGUF");
+        b.extend_from_slice(&3u32.to_le_bytes());
+        b.extend_from_slice(&1u64.to_le_bytes());
+        b.extend_from_slice(&0u64.to_le_bytes());
+        b.extend_from_slice(&1u64.to_le_bytes());
+        b.push(b't');
+        b.extend_from_slice(&(dims.len() as u32).to_le_bytes());
+        for d in dims {
+            b.extend_from_slice(&d.to_le_bytes());
+        }
+        b.extend_from_slice(&dtype.to_le_bytes());
+        b.extend_from_slice(&offset.to_le_bytes());
+        b.resize(b.len().next_multiple_of(32), 0);
+        b.resize(b.len() + data_len, 7);
+        b
+    }
+
+    fn load_gguf(weights: Vec<u8>) -> Result<HashMap<String, Tensor>> {
+        let files = ModelFiles {
+            origin: "test".into(),
+            config: Cow::Borrowed("{}"),
+            labels: Cow::Borrowed("[]"),
+            tokenizer: Cow::Borrowed(b""),
+            weights: Cow::Owned(weights),
+            format: WeightsFormat::Gguf,
+        };
+        files.load_f32(&Device::Cpu)
+    }
+
+    /// Tensors found by fuzzing (`fuzz/`, target `transformer_model`) that made candle's GGUF
+    /// reader panic on an overflow or read an empty tensor through a dangling pointer: each is
+    /// an error now.
+    #[test]
+    fn malformed_gguf_tensors_are_errors_not_panics() {
+        // A well-formed 2 × 3 f32 tensor loads.
+        let t = load_gguf(gguf(&[3, 2], 0, 0, 24)).expect("loads");
+        assert_eq!(t["t"].dims(), [2, 3]);
+        for (dims, dtype, offset, what) in [
+            (vec![1u64 << 40, 1 << 40], 0, 0, "beyond the address space"),
+            (vec![1u64 << 62], 0, 0, "beyond the address space"),
+            (vec![0u64, 4], 0, 0, "no elements"),
+            (vec![3u64], 0, u64::MAX - 4, "outside the file"),
+            (vec![1000u64], 0, 0, "outside the file"),
+            // Q8_0: blocks of 32.
+            (vec![20u64], 8, 0, "not whole blocks"),
+        ] {
+            let err = load_gguf(gguf(&dims, dtype, offset, 24)).expect_err(what);
+            assert!(format!("{err:#}").contains(what), "{dims:?}: {err:#}");
+        }
+    }
 }

@@ -32,7 +32,7 @@ pub use super::files::is_model_dir;
 use super::files::{self, ModelFiles};
 use super::files::{CONFIG_FILE, TOKENIZER_FILE};
 use super::model::{BertModel, Config, Train, Weights};
-use super::window::{self, Layout, Segment, WordPieces};
+use super::window::{self, Layout, Segment, Target, WordPieces};
 use crate::ner::{Recognizer, RecognizerError, Tag, TokenTag};
 
 /// Weight-name prefix of the encoder inside a token-classification model.
@@ -301,22 +301,27 @@ pub fn doc_pieces(
     unk: u32,
     sentences: &[Vec<&str>],
 ) -> Result<Vec<WordPieces>> {
-    let mut cache: HashMap<&str, Vec<u32>> = HashMap::new();
-    sentences
+    let table = piece_table(tokenizer, unk, sentences)?;
+    Ok(sentences
         .iter()
-        .map(|s| {
-            s.iter()
-                .map(|&w| {
-                    if let Some(p) = cache.get(w) {
-                        return Ok(p.clone());
-                    }
-                    let p = word_pieces(tokenizer, w, unk)?;
-                    cache.insert(w, p.clone());
-                    Ok(p)
-                })
-                .collect()
-        })
-        .collect()
+        .map(|s| s.iter().map(|w| table[w].clone()).collect())
+        .collect())
+}
+
+/// The word pieces of each distinct word of a document ([`word_pieces`]), the words tokenized
+/// in document order.
+pub fn piece_table<'a>(
+    tokenizer: &Tokenizer,
+    unk: u32,
+    sentences: &[Vec<&'a str>],
+) -> Result<HashMap<&'a str, Vec<u32>>> {
+    let mut table: HashMap<&str, Vec<u32>> = HashMap::new();
+    for &w in sentences.iter().flatten() {
+        if !table.contains_key(w) {
+            table.insert(w, word_pieces(tokenizer, w, unk)?);
+        }
+    }
+    Ok(table)
 }
 
 impl Tagger {
@@ -332,54 +337,112 @@ impl Tagger {
 
     /// Tags one document; fails only on an internal (candle) error.
     pub fn try_tag_document(&self, sentences: &[Vec<&str>]) -> Result<Vec<Vec<TokenTag>>> {
-        // Tagged in place: `tag_pieces` would copy the pieces of every word (for a 16 MiB
-        // article, a copy of millions of small vectors).
-        let pieces = self.doc_pieces(sentences)?;
-        let mut all = self.tag_documents(std::slice::from_ref(&pieces))?;
+        // Each word refers to its distinct word's pieces in a table: a vector of pieces per
+        // word (`doc_pieces`) costs about 56 bytes a word, 150 MB for a 16 MiB article.
+        let table = piece_table(&self.tokenizer, self.specials.unk, sentences)?;
+        let doc: Vec<Vec<&[u32]>> = sentences
+            .iter()
+            .map(|s| s.iter().map(|w| table[w].as_slice()).collect())
+            .collect();
+        let mut all = self.tag_documents(std::slice::from_ref(&doc))?;
         Ok(all.pop().unwrap_or_default())
     }
 
     /// Tags one document given as word pieces.
     pub fn tag_pieces(&self, doc: &[WordPieces]) -> Result<Vec<Vec<TokenTag>>> {
-        let mut all = self.tag_documents(std::slice::from_ref(&doc.to_vec()))?;
+        let doc: Vec<Vec<&[u32]>> = doc
+            .iter()
+            .map(|s| s.iter().map(Vec::as_slice).collect())
+            .collect();
+        let mut all = self.tag_documents(std::slice::from_ref(&doc))?;
         Ok(all.pop().unwrap_or_default())
     }
 
-    /// Tags several documents given as word pieces; sequences of all of them are batched
-    /// together (context never crosses a document).
-    pub fn tag_documents(&self, docs: &[Vec<WordPieces>]) -> Result<Vec<Vec<Vec<TokenTag>>>> {
-        let probs = self.word_probabilities(docs)?;
-        decode(docs, &probs, &self.model.labels, &self.decoding)
+    /// Tags several documents given as word pieces ([`WordPieces`] or slices of pieces);
+    /// sequences of all of them are batched together (context never crosses a document).
+    pub fn tag_documents<W: AsRef<[u32]>>(
+        &self,
+        docs: &[Vec<Vec<W>>],
+    ) -> Result<Vec<Vec<Vec<TokenTag>>>> {
+        tag_batched(
+            docs,
+            &self.layout(),
+            &self.model.labels,
+            &self.decoding,
+            |segs| self.probabilities(segs),
+        )
     }
 
     /// The label probabilities of every word of `docs` ([`word_probabilities`]).
     pub fn word_probabilities(&self, docs: &[Vec<WordPieces>]) -> Result<WordProbs> {
-        word_probabilities(docs, &self.layout(), |segs| {
-            let inputs = Inputs::new(segs, self.specials.pad, &self.device)?;
-            let logits = self.model.forward_t(&inputs, None)?;
-            Ok(candle_nn::ops::softmax_last_dim(&logits)?.to_vec2::<f32>()?)
-        })
+        word_probabilities(docs, &self.layout(), |segs| self.probabilities(segs))
+    }
+
+    /// One row of label probabilities per labelled word of a batch, in segment order.
+    fn probabilities(&self, segs: &[&Segment]) -> Result<Vec<Vec<f32>>> {
+        let inputs = Inputs::new(segs, self.specials.pad, &self.device)?;
+        let logits = self.model.forward_t(&inputs, None)?;
+        Ok(candle_nn::ops::softmax_last_dim(&logits)?.to_vec2::<f32>()?)
     }
 }
 
 /// One row of label probabilities per word, by document and sentence.
 pub type WordProbs = Vec<Vec<Vec<Vec<f32>>>>;
 
-/// Tags documents given as word pieces, whatever runs the model (candle here, libtorch in the
-/// rust-bert backend): [`word_probabilities`], then [`decode`].
-pub fn tag_batched(
-    docs: &[Vec<WordPieces>],
+/// Tags documents given as word pieces ([`WordPieces`] or slices of pieces), whatever runs the
+/// model (candle here, libtorch in the rust-bert backend): what [`word_probabilities`], then
+/// [`decode`] give, but each sentence is decoded as soon as all its words have their label
+/// probabilities, so that only the sentences in flight hold them (all of an article's take
+/// about 70 bytes a word: 180 MB for a 16 MiB article). Harmonizing ([`harmonize_labels`])
+/// follows on the whole documents.
+pub fn tag_batched<W: AsRef<[u32]>>(
+    docs: &[Vec<Vec<W>>],
     layout: &Layout,
     labels: &[Tag],
     decoding: &Decoding,
     probs: impl FnMut(&[&Segment]) -> Result<Vec<Vec<f32>>>,
 ) -> Result<Vec<Vec<Vec<TokenTag>>>> {
-    decode(
-        docs,
-        &word_probabilities(docs, layout, probs)?,
-        labels,
-        decoding,
-    )
+    const MISSING: &str = "internal error: a word without label probabilities";
+    let prior = decoding.transitions.as_ref();
+    let mut out: Vec<Vec<Vec<TokenTag>>> = docs
+        .iter()
+        .map(|d| (0..d.len()).map(|_| Vec::new()).collect())
+        .collect();
+    // The sentences with some of their words' rows, by (document, sentence): the rows, and
+    // how many are missing.
+    type Pending = HashMap<(usize, usize), (Vec<Vec<f32>>, usize)>;
+    let mut pending = Pending::new();
+    for_each_row(docs, layout, probs, |d, t, p| {
+        ensure!(p.len() == labels.len(), MISSING);
+        let key = (d, t.sentence);
+        let (rows, missing) = pending.entry(key).or_insert_with(|| {
+            let n = docs[d][t.sentence].len();
+            (vec![Vec::new(); n], n)
+        });
+        ensure!(
+            rows[t.word].is_empty(),
+            "internal error: a word labelled twice"
+        );
+        rows[t.word] = p;
+        *missing -= 1;
+        if *missing == 0
+            && let Some((rows, _)) = pending.remove(&key)
+        {
+            out[d][t.sentence] = viterbi(&rows, labels, prior);
+        }
+        Ok(())
+    })?;
+    let complete = docs
+        .iter()
+        .zip(&out)
+        .all(|(d, o)| d.iter().zip(o).all(|(s, t)| s.len() == t.len()));
+    ensure!(pending.is_empty() && complete, MISSING);
+    if decoding.harmonize {
+        for (doc, tags) in docs.iter().zip(out.iter_mut()) {
+            harmonize_labels(doc, tags);
+        }
+    }
+    Ok(out)
 }
 
 /// The label probabilities of every word of `docs`: builds the sequences of `layout`, batches
@@ -388,13 +451,29 @@ pub fn tag_batched(
 pub fn word_probabilities(
     docs: &[Vec<WordPieces>],
     layout: &Layout,
-    mut probs: impl FnMut(&[&Segment]) -> Result<Vec<Vec<f32>>>,
+    probs: impl FnMut(&[&Segment]) -> Result<Vec<Vec<f32>>>,
 ) -> Result<WordProbs> {
     // Each word's label probabilities; every word is the target of exactly one segment.
     let mut word_probs: WordProbs = docs
         .iter()
         .map(|d| d.iter().map(|s| vec![Vec::new(); s.len()]).collect())
         .collect();
+    for_each_row(docs, layout, probs, |d, t, p| {
+        word_probs[d][t.sentence][t.word] = p;
+        Ok(())
+    })?;
+    Ok(word_probs)
+}
+
+/// Builds the sequences of `docs` as `layout` says, batches them by length, gets from `probs`
+/// one row of label probabilities per labelled word of a batch (in segment order), and hands
+/// each row to `row` with its document and target word.
+fn for_each_row<W: AsRef<[u32]>>(
+    docs: &[Vec<Vec<W>>],
+    layout: &Layout,
+    mut probs: impl FnMut(&[&Segment]) -> Result<Vec<Vec<f32>>>,
+    mut row: impl FnMut(usize, &Target, Vec<f32>) -> Result<()>,
+) -> Result<()> {
     let segments: Vec<(usize, Segment)> = docs
         .iter()
         .enumerate()
@@ -430,12 +509,12 @@ pub fn word_probabilities(
                 let Some(p) = rows.next() else {
                     bail!("internal error: fewer outputs than labelled words");
                 };
-                word_probs[*d][t.sentence][t.word] = p;
+                row(*d, t, p)?;
             }
         }
         start = end;
     }
-    Ok(word_probs)
+    Ok(())
 }
 
 /// Tags documents from their words' label probabilities (`probs`, as [`word_probabilities`]
@@ -521,7 +600,7 @@ impl crate::ner::decode::Lattice for Iob2<'_> {
 /// differently across an article ("Huawei" ORG in most sentences, PER in one); the article as a
 /// whole is the better evidence. Mentions are compared by their word pieces; spans are not
 /// moved, added or removed.
-pub fn harmonize_labels(doc: &[WordPieces], tags: &mut [Vec<TokenTag>]) {
+pub fn harmonize_labels<W: AsRef<[u32]>>(doc: &[Vec<W>], tags: &mut [Vec<TokenTag>]) {
     use crate::ner::Label;
     // (sentence, first word, end word, label, mean score) of every entity span.
     let mut spans: Vec<(usize, usize, usize, Label, f32)> = Vec::new();
@@ -546,7 +625,7 @@ pub fn harmonize_labels(doc: &[WordPieces], tags: &mut [Vec<TokenTag>]) {
         Some(
             words
                 .iter()
-                .flat_map(|w| w.iter().copied().chain([u32::MAX]))
+                .flat_map(|w| w.as_ref().iter().copied().chain([u32::MAX]))
                 .collect(),
         )
     };
@@ -759,6 +838,89 @@ mod tests {
         harmonize_labels(&doc, &mut tags);
         assert_eq!(tags[0][0].tag.to_string(), "B-PER");
         assert_eq!(tags[0][1].tag.to_string(), "I-PER");
+    }
+
+    /// Sentence-by-sentence decoding as rows arrive ([`tag_batched`], with pieces as slices
+    /// into a table) gives what decoding the whole documents' probabilities gives ([`decode`]
+    /// of [`word_probabilities`]), over packed sentences, sentences longer than a sequence
+    /// (windows), an empty sentence and several documents.
+    #[test]
+    fn decoding_as_rows_arrive_matches_decoding_whole_documents() {
+        let labels: Vec<Tag> = (0..Tag::COUNT).map(Tag::from_index).collect();
+        // Word i of sentence s: pieces that repeat, so that names recur for harmonizing.
+        let sentence = |s: usize, n: usize| -> WordPieces {
+            (0..n)
+                .map(|i| {
+                    (0..1 + (i + s) % 3)
+                        .map(|j| 10 + ((i * 7 + j) % 23) as u32)
+                        .collect()
+                })
+                .collect()
+        };
+        let docs: Vec<Vec<WordPieces>> = vec![
+            vec![sentence(0, 5), sentence(1, 40), Vec::new(), sentence(3, 7)],
+            vec![sentence(4, 3)],
+            vec![sentence(5, 12), sentence(6, 2), sentence(7, 9)],
+        ];
+        // Deterministic "probabilities" from the pieces around each target.
+        let probs = |segs: &[&Segment]| -> Result<Vec<Vec<f32>>> {
+            Ok(segs
+                .iter()
+                .flat_map(|s| {
+                    s.targets.iter().map(|t| {
+                        let mut row: Vec<f32> = (0..labels.len())
+                            .map(|j| {
+                                1.0 + ((s.ids[t.pos] as usize * 31 + j * 17 + s.ids.len()) % 11)
+                                    as f32
+                            })
+                            .collect();
+                        let total: f32 = row.iter().sum();
+                        row.iter_mut().for_each(|v| *v /= total);
+                        row
+                    })
+                })
+                .collect())
+        };
+        let prior = Transitions::estimate(
+            [[Tag::O, Tag::B(Label::Per), Tag::I(Label::Per)].as_slice()],
+            &labels,
+            0.5,
+        );
+        for pack_sentences in [false, true] {
+            let layout = Layout {
+                bos: 0,
+                eos: 2,
+                max_len: 16,
+                context_sentences: 1,
+                pack_sentences,
+            };
+            for decoding in [
+                Decoding::default(),
+                Decoding {
+                    transitions: Some(prior.clone()),
+                    harmonize: true,
+                },
+            ] {
+                let whole = decode(
+                    &docs,
+                    &word_probabilities(&docs, &layout, probs).unwrap(),
+                    &labels,
+                    &decoding,
+                )
+                .unwrap();
+                let slices: Vec<Vec<Vec<&[u32]>>> = docs
+                    .iter()
+                    .map(|d| {
+                        d.iter()
+                            .map(|s| s.iter().map(Vec::as_slice).collect())
+                            .collect()
+                    })
+                    .collect();
+                let streamed = tag_batched(&slices, &layout, &labels, &decoding, probs).unwrap();
+                assert_eq!(streamed, whole);
+                assert_eq!(streamed[0][2], Vec::new());
+            }
+        }
     }
 
     #[test]

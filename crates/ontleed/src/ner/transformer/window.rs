@@ -67,10 +67,13 @@ pub struct Target {
 /// The segments of a whole document, in sentence order. Every word of every sentence is the
 /// target of exactly one segment; empty sentences have none. Words with more pieces than fit
 /// in one sequence are cut to their first pieces.
-pub fn segments(doc: &[WordPieces], layout: &Layout) -> Vec<Segment> {
+///
+/// A sentence is a [`WordPieces`] or any list of piece slices (the tagger passes slices into a
+/// table of each distinct word's pieces, which takes less memory than a vector per word).
+pub fn segments<W: AsRef<[u32]>>(doc: &[Vec<W>], layout: &Layout) -> Vec<Segment> {
     let budget = layout.budget();
     // Words cut to what fits in one sequence.
-    let cut = |w: &Vec<u32>| -> usize { w.len().min(budget) };
+    let cut = |w: &W| -> usize { w.as_ref().len().min(budget) };
     let mut out = Vec::new();
     // Packing: the sequence being filled.
     let mut open: Option<Segment> = None;
@@ -96,7 +99,7 @@ pub fn segments(doc: &[WordPieces], layout: &Layout) -> Vec<Segment> {
                     word: i,
                     pos: seg.ids.len(),
                 });
-                seg.ids.extend_from_slice(&w[..cut(w)]);
+                seg.ids.extend_from_slice(&w.as_ref()[..cut(w)]);
             }
         } else if total <= budget {
             out.push(with_context(doc, s, total, layout));
@@ -117,10 +120,11 @@ pub fn segments(doc: &[WordPieces], layout: &Layout) -> Vec<Segment> {
                             pos: ids.len(),
                         });
                     }
-                    ids.extend_from_slice(&words[i][..lens[i]]);
+                    ids.extend_from_slice(&words[i].as_ref()[..lens[i]]);
                 }
                 ids.push(layout.eos);
                 if !targets.is_empty() {
+                    targets.shrink_to_fit();
                     out.push(Segment { ids, targets });
                 }
             }
@@ -130,14 +134,22 @@ pub fn segments(doc: &[WordPieces], layout: &Layout) -> Vec<Segment> {
     out
 }
 
-/// A packed segment with its `</s>`.
+/// A packed segment with its `</s>`, without spare capacity (a document's segments are all
+/// kept until it is tagged).
 fn close(mut seg: Segment, layout: &Layout) -> Segment {
     seg.ids.push(layout.eos);
+    seg.ids.shrink_to_fit();
+    seg.targets.shrink_to_fit();
     seg
 }
 
 /// Sentence `s` (whose pieces number `total`, within budget) with context around it.
-fn with_context(doc: &[WordPieces], s: usize, total: usize, layout: &Layout) -> Segment {
+fn with_context<W: AsRef<[u32]>>(
+    doc: &[Vec<W>],
+    s: usize,
+    total: usize,
+    layout: &Layout,
+) -> Segment {
     let budget = layout.budget();
     fn cut(w: &[u32], budget: usize) -> &[u32] {
         &w[..w.len().min(budget)]
@@ -149,13 +161,13 @@ fn with_context(doc: &[WordPieces], s: usize, total: usize, layout: &Layout) -> 
         left = doc[s.saturating_sub(n)..s]
             .iter()
             .flatten()
-            .flat_map(|w| cut(w, budget))
+            .flat_map(|w| cut(w.as_ref(), budget))
             .copied()
             .collect();
         right = doc[(s + 1).min(doc.len())..(s + 1 + n).min(doc.len())]
             .iter()
             .flatten()
-            .flat_map(|w| cut(w, budget))
+            .flat_map(|w| cut(w.as_ref(), budget))
             .copied()
             .collect();
     }
@@ -171,7 +183,7 @@ fn with_context(doc: &[WordPieces], s: usize, total: usize, layout: &Layout) -> 
             word: i,
             pos: ids.len(),
         });
-        ids.extend_from_slice(cut(w, budget));
+        ids.extend_from_slice(cut(w.as_ref(), budget));
     }
     ids.extend_from_slice(&right[..r]);
     ids.push(layout.eos);
