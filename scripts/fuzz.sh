@@ -6,6 +6,9 @@
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
 #
+# Default targets: every one but transformer_model, which runs when named (its build compiles
+# candle instrumented): scripts/fuzz.sh 600 transformer_model.
+#
 # Needs cargo-afl (cargo install --locked cargo-afl@0.18.2), which builds its own AFL++ (4.40c)
 # at install time; that build needs clang and make (Debian: apt-get install afl++ brings both).
 # Debian's afl-fuzz (4.04c) is not used: it cannot drive targets built with cargo-afl 0.18's
@@ -21,8 +24,14 @@ if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -lt 1 ]; then
 fi
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(jsonl_reader tokenizer taxonomy aliases fast_model category_model transformer_model)
+  targets=(jsonl_reader tokenizer taxonomy aliases fast_model category_model)
 fi
+# transformer_model (the accurate model's loader) needs the fuzz crate's `transformer` feature:
+# candle and tokenizers built instrumented, many minutes, so it runs only when named.
+features=()
+for t in "${targets[@]}"; do
+  [ "$t" = transformer_model ] && features=(--features transformer)
+done
 
 if ! cargo afl --version >/dev/null 2>&1; then
   echo "fuzz.sh: cargo-afl (AFL++ for Rust) is not installed." >&2
@@ -36,7 +45,7 @@ if ! { cargo afl fuzz -h 2>&1 || true; } | grep -q "afl-fuzz.*based on afl"; the
 fi
 
 echo "fuzz.sh: building the targets (cargo afl build --release)"
-cargo afl build --release --quiet
+cargo afl build --release --quiet "${features[@]}"
 
 # Containers: no CPU frequency governor to read, core_pattern may pipe to a crash handler we
 # cannot change; root is fine for AFL++.
