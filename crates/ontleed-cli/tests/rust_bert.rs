@@ -6,8 +6,8 @@
 //!
 //! ```sh
 //! eval "$(scripts/setup-libtorch.sh --env)"
-//! cargo test --release --features rust-bert --test rust_bert
-//! cargo test --release --features rust-bert --test rust_bert -- --ignored --nocapture  # speed
+//! cargo test --release -p ontleed-cli --features rust-bert --test rust_bert
+//! cargo test --release -p ontleed-cli --features rust-bert --test rust_bert -- --ignored --nocapture  # speed
 //! ```
 #![cfg(feature = "rust-bert")]
 
@@ -17,13 +17,13 @@ use std::time::Instant;
 
 use assert_cmd::Command;
 use ontleed::ner::Recognizer;
-use ontleed::ner::rustbert::export::{self, POSITION_OFFSET, RB_WEIGHTS_FILE, SPM_FILE};
-use ontleed::ner::rustbert::{RustBertNer, pipeline};
 use ontleed::ner::transformer::TransformerNer;
 use ontleed::ner::transformer::ner::{Inputs, repair_iob2};
 use ontleed::ner::transformer::window::{self, Segment};
 use ontleed::ner::{Tag, TokenTag};
 use ontleed::text::Document;
+use ontleed_rustbert::export::{self, POSITION_OFFSET, RB_WEIGHTS_FILE, SPM_FILE};
+use ontleed_rustbert::{RustBertNer, pipeline};
 
 struct Fixture {
     model_dir: PathBuf,
@@ -55,7 +55,7 @@ fn fixture() -> Option<&'static Fixture> {
         let tmp = tempfile::tempdir().unwrap();
         let export_dir = tmp.path().join("rb");
         let t = Instant::now();
-        export::export(&model_dir, &export_dir).unwrap();
+        export::export_dir(&model_dir, &export_dir).unwrap();
         eprintln!(
             "exported {} in {:.1} s",
             model_dir.display(),
@@ -287,6 +287,87 @@ fn annotate_writes_the_same_jsonl_with_both_backends() {
     );
 }
 
+/// `--ner-model accurate` on rust-bert converts the embedded model in memory: `annotate` writes
+/// the candle backend's JSONL and writes no file; `export` writes only its output directory,
+/// the same files as the export of `models/accurate`.
+#[test]
+fn embedded_accurate_model_runs_in_memory() {
+    let Some(f) = fixture() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let scratch = tmp.path().join("tmp");
+    std::fs::create_dir(&scratch).unwrap();
+    let ontleed = |args: &[&str]| -> std::process::Output {
+        let out = Command::cargo_bin("ontleed")
+            .unwrap()
+            .current_dir(manifest_dir())
+            .args(args)
+            .env("TMPDIR", &scratch)
+            .env("CANDLE_NUM_THREADS", "1")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    let annotate = |extra: &[&str]| -> Vec<u8> {
+        let mut args = vec![
+            "annotate",
+            "-q",
+            "--threads",
+            "2",
+            "--ner-model",
+            "accurate",
+        ];
+        args.extend_from_slice(extra);
+        args.push("data/samples/articles.jsonl");
+        ontleed(&args).stdout
+    };
+    let candle = annotate(&["--ner-precision", "f32"]);
+    let rust_bert = annotate(&["--ner-backend", "rust-bert"]);
+    assert!(String::from_utf8_lossy(&candle).contains("\"entities\""));
+    assert_eq!(String::from_utf8(candle), String::from_utf8(rust_bert));
+    let out = tmp.path().join("rb");
+    ontleed(&[
+        "export",
+        "--format",
+        "rust-bert",
+        "--ner-model",
+        "accurate",
+        out.to_str().unwrap(),
+    ]);
+    let written = |dir: &Path| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(written(&scratch), Vec::<String>::new(), "files in TMPDIR");
+    assert_eq!(written(&out), written(&f.export_dir));
+    if std::env::var_os("ONTLEED_RB_MODEL").is_some() {
+        return; // the fixture's export is of another model
+    }
+    for file in ["config.json", SPM_FILE, "tokenizer.json", "labels.json"] {
+        assert!(
+            std::fs::read(out.join(file)).unwrap()
+                == std::fs::read(f.export_dir.join(file)).unwrap(),
+            "{file} differs from the export of models/accurate"
+        );
+    }
+    let (a, b) = (
+        export::read_export_weights(&out).unwrap(),
+        export::read_export_weights(&f.export_dir).unwrap(),
+    );
+    assert_eq!(a.len(), b.len());
+    for (name, t) in &a {
+        assert!(t.equal(&b[name]), "{name} differs");
+    }
+}
+
 /// Many sentences in one call (several batches of 64 in our backend): the same tags as one
 /// sentence at a time and as candle.
 #[test]
@@ -328,7 +409,7 @@ fn numbered_sentences(n: usize) -> Vec<String> {
 
 /// rust-bert's own pipeline with its default batch size (64) on 70 inputs: shows whether the
 /// batched `predict` attaches later batches' tokens to the wrong inputs (rust-bert 0.23.0:
-/// it does; see `ontleed::ner::rustbert::pipeline`).
+/// it does; see `ontleed_rustbert::pipeline`).
 #[test]
 fn pipeline_batch_index_bug() {
     let Some(f) = fixture() else { return };
@@ -358,7 +439,7 @@ fn pipeline_batch_index_bug() {
     }
     assert!(
         bug,
-        "the bug is gone: drop the work-around in rustbert::pipeline"
+        "the bug is gone: drop the work-around in ontleed_rustbert::pipeline"
     );
     // The work-around: one batch per call, 64 inputs per call.
     let fixed = pipeline::load(&f.export_dir, None).unwrap();

@@ -44,33 +44,26 @@ pub(super) fn export(args: ExportArgs) -> Result<i32> {
     }
 }
 
+/// The fast model is no transformer.
 #[cfg(feature = "rust-bert")]
-fn model_dir(model: &NerModel) -> Result<PathBuf> {
-    match model {
-        NerModel::Fast => anyhow::bail!(
-            "the fast model is not a transformer; use --ner-model accurate or a model directory"
-        ),
-        NerModel::Accurate => match ontleed::ner::rustbert::ner::accurate_dir() {
-            Some(dir) => Ok(dir),
-            // An installed binary has no source tree: write the embedded files out.
-            None => {
-                let dir = std::env::temp_dir()
-                    .join(format!("ontleed-accurate-{}", env!("CARGO_PKG_VERSION")));
-                ontleed::pipeline::write_accurate_files(&dir)?;
-                Ok(dir)
-            }
-        },
-        NerModel::Path(p) => Ok(p.clone()),
-    }
-}
+const NOT_A_TRANSFORMER: &str =
+    "the fast model is not a transformer; use --ner-model accurate or a model directory";
 
+/// Exports `model`: the embedded accurate model from memory (nothing but `out` is written), or
+/// a model directory.
 #[cfg(feature = "rust-bert")]
 fn export_rust_bert(model: &NerModel, out: &std::path::Path) -> Result<i32> {
-    let dir = model_dir(model)?;
-    let report = ontleed::ner::rustbert::export::export(&dir, out)?;
+    use ontleed_rustbert::export;
+    let (origin, report) = match model {
+        NerModel::Fast => anyhow::bail!(NOT_A_TRANSFORMER),
+        NerModel::Accurate => {
+            let files = ontleed::pipeline::accurate_files();
+            (files.origin.clone(), export::export(&files, out)?)
+        }
+        NerModel::Path(dir) => (dir.display().to_string(), export::export_dir(dir, out)?),
+    };
     eprintln!(
-        "ontleed: exported {} for rust-bert into {} ({} tensors, {} parameters, vocabulary {})",
-        dir.display(),
+        "ontleed: exported {origin} for rust-bert into {} ({} tensors, {} parameters, vocabulary {})",
         out.display(),
         report.tensors,
         report.parameters,
@@ -96,17 +89,22 @@ pub(super) fn recognizer(
     }
 }
 
+/// `model` on rust-bert: the embedded accurate model converted in memory, an export
+/// directory, or a model directory (converted in memory).
 #[cfg(feature = "rust-bert")]
 fn rust_bert_recognizer(model: &NerModel) -> Result<Box<dyn Recognizer>> {
     use anyhow::Context;
-    let dir = model_dir(model)?;
-    let name = match model {
-        NerModel::Accurate => "accurate".to_string(),
-        _ => dir.display().to_string(),
+    use ontleed_rustbert::RustBertNer;
+    let ner = match model {
+        NerModel::Fast => anyhow::bail!(NOT_A_TRANSFORMER),
+        NerModel::Accurate => RustBertNer::from_files(&ontleed::pipeline::accurate_files())
+            .context("cannot load the embedded accurate model with rust-bert")?
+            .with_name("accurate"),
+        NerModel::Path(dir) => RustBertNer::load(dir)
+            .with_context(|| format!("cannot load {} with rust-bert", dir.display()))?
+            .with_name(dir.display().to_string()),
     };
-    let ner = ontleed::ner::rustbert::RustBertNer::load(&dir)
-        .with_context(|| format!("cannot load {} with rust-bert", dir.display()))?;
-    Ok(Box::new(ner.with_name(name)))
+    Ok(Box::new(ner))
 }
 
 #[cfg(not(feature = "rust-bert"))]

@@ -70,7 +70,8 @@ enum Command {
     /// Export the accurate (transformer) model for rust-bert (needs the rust-bert feature).
     ///
     /// Needs a build with the `rust-bert` cargo feature (libtorch; see the README's "rust-bert
-    /// backend"): `cargo build --release --features rust-bert`. Other builds stop with an error.
+    /// backend"): `cargo build --release -p ontleed-cli --features rust-bert`. Other builds stop with
+    /// an error.
     Export(export::ExportArgs),
     /// Store a transformer NER model's large matrices quantized (model.gguf, Q8_0 by default).
     #[cfg(feature = "train")]

@@ -5,8 +5,6 @@ pub mod conll;
 pub mod decode;
 pub mod eval;
 pub mod fast;
-#[cfg(feature = "rust-bert")]
-pub mod rustbert;
 pub mod tags;
 #[cfg(feature = "transformer")]
 pub mod transformer;

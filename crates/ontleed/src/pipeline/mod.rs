@@ -7,7 +7,7 @@
 mod models;
 
 #[cfg(feature = "transformer")]
-pub use models::write_accurate_files;
+pub use models::accurate_files;
 pub use models::{NerModel, NerPrecision, load_recognizer, load_recognizer_with};
 
 use crate::entities::{Aliases, EntitySummary, Mention, group};

@@ -130,28 +130,36 @@ fn is_transformer_dir(dir: &std::path::Path) -> bool {
 
 /// The accurate model's files (`models/accurate/`), compiled into the binary.
 #[cfg(feature = "transformer")]
-mod accurate_files {
+mod embedded {
     pub static CONFIG: &str = include_str!("../../../../models/accurate/config.json");
     pub static LABELS: &str = include_str!("../../../../models/accurate/labels.json");
     pub static TOKENIZER: &[u8] = include_bytes!("../../../../models/accurate/tokenizer.json");
     pub static WEIGHTS: &[u8] = include_bytes!("../../../../models/accurate/model.gguf");
 }
 
+/// The embedded accurate model's files (`models/accurate/`), in memory: for the candle
+/// backend here and for other backends (the rust-bert export and recognizer).
+#[cfg(feature = "transformer")]
+pub fn accurate_files() -> crate::ner::transformer::files::ModelFiles<'static> {
+    use crate::ner::transformer::files::{ModelFiles, WeightsFormat};
+    use std::borrow::Cow;
+    ModelFiles {
+        origin: "the embedded accurate model".into(),
+        config: Cow::Borrowed(embedded::CONFIG),
+        labels: Cow::Borrowed(embedded::LABELS),
+        tokenizer: Cow::Borrowed(embedded::TOKENIZER),
+        weights: Cow::Borrowed(embedded::WEIGHTS),
+        format: WeightsFormat::Gguf,
+    }
+}
+
 /// Loads the embedded accurate model.
 #[cfg(feature = "transformer")]
 fn load_accurate(precision: NerPrecision) -> Result<Box<dyn Recognizer>> {
-    use crate::ner::transformer::files::{ModelFiles, WeightsFormat};
-    use std::borrow::Cow;
-    let files = ModelFiles {
-        origin: "the embedded accurate model".into(),
-        config: Cow::Borrowed(accurate_files::CONFIG),
-        labels: Cow::Borrowed(accurate_files::LABELS),
-        tokenizer: Cow::Borrowed(accurate_files::TOKENIZER),
-        weights: Cow::Borrowed(accurate_files::WEIGHTS),
-        format: WeightsFormat::Gguf,
-    };
-    let model =
-        crate::ner::transformer::TransformerNer::from_files(&files, &candle_core::Device::Cpu)?;
+    let model = crate::ner::transformer::TransformerNer::from_files(
+        &accurate_files(),
+        &candle_core::Device::Cpu,
+    )?;
     Ok(Box::new(
         with_precision(model, precision)?.with_name("accurate"),
     ))
@@ -167,24 +175,6 @@ fn with_precision(
         NerPrecision::Int8 => model.with_int8(),
         NerPrecision::F32 => Ok(model),
     }
-}
-
-/// Writes the embedded accurate model's files (`config.json`, `labels.json`, `tokenizer.json`,
-/// `model.gguf`) into `dir`, for tools that read a model directory (the rust-bert export).
-#[cfg(feature = "transformer")]
-pub fn write_accurate_files(dir: &std::path::Path) -> Result<()> {
-    use anyhow::Context;
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    for (name, bytes) in [
-        ("config.json", accurate_files::CONFIG.as_bytes()),
-        ("labels.json", accurate_files::LABELS.as_bytes()),
-        ("tokenizer.json", accurate_files::TOKENIZER),
-        ("model.gguf", accurate_files::WEIGHTS),
-    ] {
-        let p = dir.join(name);
-        std::fs::write(&p, bytes).with_context(|| format!("cannot write {}", p.display()))?;
-    }
-    Ok(())
 }
 
 #[cfg(not(feature = "transformer"))]

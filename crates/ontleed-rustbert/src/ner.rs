@@ -2,10 +2,10 @@
 //!
 //! The encoder and head are rust-bert's `RobertaForTokenClassification` (what its
 //! `XLMRobertaForTokenClassification`/`ModelType::XLMRoberta` token classifier is), loaded from
-//! an exported directory ([`super::export`]) or converted in memory from a candle model
-//! directory. The input side is ontleed's own, shared with the candle backend: words are
+//! an exported directory ([`crate::export`]) or converted in memory from a candle model (a
+//! directory, or [`ModelFiles`] such as the embedded accurate model's). The input side is ontleed's own, shared with the candle backend: words are
 //! tokenized one by one with `tokenizer.json`, sequences are built by
-//! [`crate::ner::transformer::window::segments`] (FLERT context, overlapping windows for long
+//! [`ontleed::ner::transformer::window::segments`] (FLERT context, overlapping windows for long
 //! sentences), each word is labelled at its first piece, and mentions of one name in a document
 //! get one label (`harmonize_labels`), all as in the candle backend. rust-bert's
 //! `TokenClassificationModel::predict` is not used for tagging because
@@ -14,7 +14,7 @@
 //!   our tokenizer with XLM-R's precompiled charsmap);
 //! - it has no document context and windows long inputs differently (stride `max_length / 4`);
 //! - its batched predict attaches the tokens of every batch after the first to the features of
-//!   the first batch (see [`super::pipeline`] and `tests/rust_bert.rs`).
+//!   the first batch (see [`crate::pipeline`] and `tests/rust_bert.rs`).
 //!
 //! With the same input ids, logits agree with candle's to about 1e-5 (f32), so the tags and the
 //! rounded scores of the JSONL records are the same.
@@ -26,7 +26,7 @@
 //! document at a time fell from 1,121 to 39 tokens/s.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use anyhow::{Context, Result, bail, ensure};
@@ -35,14 +35,17 @@ use rust_bert::roberta::RobertaForTokenClassification;
 use tch::{Device, Kind, Tensor, nn::VarStore};
 use tokenizers::Tokenizer;
 
-use super::export::{self, RB_WEIGHTS_FILE};
-use crate::ner::transformer::files::{CONFIG_FILE, LABELS_FILE, TOKENIZER_FILE};
-use crate::ner::transformer::ner::{
-    Decoding, Settings, Specials, doc_pieces, is_model_dir, layout_of, read_labels, read_settings,
-    read_transitions, tag_batched,
+use ontleed::ner::transformer::files::{
+    CONFIG_FILE, LABELS_FILE, ModelFiles, TOKENIZER_FILE, is_model_dir, parse_labels,
+    parse_settings, parse_transitions,
 };
-use crate::ner::transformer::window::{Layout, Segment, WordPieces};
-use crate::ner::{Recognizer, RecognizerError, Tag, TokenTag};
+use ontleed::ner::transformer::ner::{
+    Decoding, Settings, Specials, doc_pieces, layout_of, tag_batched,
+};
+use ontleed::ner::transformer::window::{Layout, Segment, WordPieces};
+use ontleed::ner::{Recognizer, RecognizerError, Tag, TokenTag};
+
+use crate::export::{self, Converted, RB_WEIGHTS_FILE};
 
 struct Model {
     // Owns the weights the model's tensors point into.
@@ -74,15 +77,38 @@ impl std::fmt::Debug for RustBertNer {
     }
 }
 
-/// The shipped accurate model's directory, when this build has one.
-pub fn accurate_dir() -> Option<std::path::PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/accurate");
-    is_model_dir(&dir).then_some(dir)
+fn bert_config(config: &serde_json::Value, origin: &str) -> Result<BertConfig> {
+    serde_json::from_value(config.clone())
+        .with_context(|| format!("{origin} is not a rust-bert BERT config"))
 }
 
-fn bert_config(config: &serde_json::Value, origin: &Path) -> Result<BertConfig> {
-    serde_json::from_value(config.clone())
-        .with_context(|| format!("{} is not a rust-bert BERT config", origin.display()))
+/// Where the weights come from.
+enum Weights {
+    /// `rust_model.ot` of an exported directory.
+    Export(PathBuf),
+    /// Converted in memory ([`export::convert`]).
+    Converted(Vec<(String, Tensor)>),
+}
+
+/// The texts of a model's `config.json`, `labels.json` and `tokenizer.json`.
+struct Texts<'a> {
+    /// Where they come from, for messages (a directory, or the embedded model).
+    origin: &'a str,
+    config: &'a str,
+    labels: &'a str,
+    tokenizer: &'a [u8],
+}
+
+impl Texts<'_> {
+    fn name_of(&self, file: &str) -> String {
+        format!("{}/{file}", self.origin)
+    }
+}
+
+fn set_threads() {
+    if std::env::var_os("OMP_NUM_THREADS").is_none() {
+        tch::set_num_threads(1);
+    }
 }
 
 impl RustBertNer {
@@ -92,35 +118,87 @@ impl RustBertNer {
     }
 
     /// Loads an exported directory (`rust_model.ot`) or converts a candle model directory
-    /// (`model.safetensors`) in memory, onto `device`.
+    /// (`model.gguf` or `model.safetensors`) in memory, onto `device`.
     pub fn load_on(dir: &Path, device: Device) -> Result<Self> {
-        if std::env::var_os("OMP_NUM_THREADS").is_none() {
-            tch::set_num_threads(1);
-        }
-        let config_path = dir.join(CONFIG_FILE);
-        let mut vs = VarStore::new(device);
-        let (config, converted) = if export::is_export_dir(dir) {
-            let text = std::fs::read_to_string(&config_path)
-                .with_context(|| format!("cannot read {}", config_path.display()))?;
-            (serde_json::from_str(&text)?, None)
+        if export::is_export_dir(dir) {
+            let read = |name: &str| {
+                let p = dir.join(name);
+                std::fs::read(&p).with_context(|| format!("cannot read {}", p.display()))
+            };
+            let text = |name: &str| -> Result<String> {
+                String::from_utf8(read(name)?)
+                    .with_context(|| format!("{} is not UTF-8", dir.join(name).display()))
+            };
+            let (config, labels, tokenizer) = (
+                text(CONFIG_FILE)?,
+                text(LABELS_FILE)?,
+                read(TOKENIZER_FILE)?,
+            );
+            let origin = dir.display().to_string();
+            let texts = Texts {
+                origin: &origin,
+                config: &config,
+                labels: &labels,
+                tokenizer: &tokenizer,
+            };
+            let rb_config = serde_json::from_str(&config)
+                .with_context(|| format!("{} is not JSON", texts.name_of(CONFIG_FILE)))?;
+            Self::build(
+                &texts,
+                &rb_config,
+                Weights::Export(dir.join(RB_WEIGHTS_FILE)),
+                device,
+            )
         } else if is_model_dir(dir) {
-            let c = export::convert(dir)?;
-            (c.config.clone(), Some(c))
+            Self::from_files_on(&ModelFiles::read(dir)?, device)
         } else {
             bail!(
                 "{} is neither a rust-bert export (ontleed export --format rust-bert) nor a transformer model directory",
                 dir.display()
             );
+        }
+    }
+
+    /// Converts a candle model's files (read from a directory, or embedded like the accurate
+    /// model's: `ontleed::pipeline::accurate_files`) in memory, onto the CPU. Nothing is written.
+    pub fn from_files(files: &ModelFiles) -> Result<Self> {
+        Self::from_files_on(files, Device::Cpu)
+    }
+
+    /// [`Self::from_files`] onto `device`.
+    pub fn from_files_on(files: &ModelFiles, device: Device) -> Result<Self> {
+        let Converted {
+            config, tensors, ..
+        } = export::convert(files)?;
+        let texts = Texts {
+            origin: &files.origin,
+            config: &files.config,
+            labels: &files.labels,
+            tokenizer: &files.tokenizer,
         };
-        let bc = bert_config(&config, &config_path)?;
+        Self::build(&texts, &config, Weights::Converted(tensors), device)
+    }
+
+    /// The model of `rb_config` (rust-bert's config.json) with `weights`; settings, labels, the
+    /// tag prior and the tokenizer from `texts`.
+    fn build(
+        texts: &Texts,
+        rb_config: &serde_json::Value,
+        weights: Weights,
+        device: Device,
+    ) -> Result<Self> {
+        set_threads();
+        let config_name = texts.name_of(CONFIG_FILE);
+        let mut vs = VarStore::new(device);
+        let bc = bert_config(rb_config, &config_name)?;
         let net = RobertaForTokenClassification::new(vs.root(), &bc)
             .map_err(|e| anyhow::anyhow!("cannot build the rust-bert model: {e}"))?;
-        match converted {
-            None => vs
-                .load(dir.join(RB_WEIGHTS_FILE))
-                .with_context(|| format!("cannot load {}", dir.join(RB_WEIGHTS_FILE).display()))?,
-            Some(c) => {
-                let src: HashMap<String, Tensor> = c.tensors.into_iter().collect();
+        match weights {
+            Weights::Export(path) => vs
+                .load(&path)
+                .with_context(|| format!("cannot load {}", path.display()))?,
+            Weights::Converted(tensors) => {
+                let src: HashMap<String, Tensor> = tensors.into_iter().collect();
                 let mut vars = vs.variables();
                 for (name, var) in vars.iter_mut() {
                     let Some(t) = src.get(name) else {
@@ -136,17 +214,15 @@ impl RustBertNer {
                 }
             }
         }
-        let settings = read_settings(&config_path)?;
-        let labels = read_labels(&dir.join(LABELS_FILE))?;
-        let transitions = read_transitions(&config_path, labels.len())?;
+        let settings = parse_settings(texts.config, &config_name)?;
+        let labels = parse_labels(texts.labels, &texts.name_of(LABELS_FILE))?;
+        let transitions = parse_transitions(texts.config, &config_name, labels.len())?;
         ensure!(
             bc.id2label.as_ref().map(|m| m.len()) == Some(labels.len()),
-            "{}: id2label does not match labels.json",
-            config_path.display()
+            "{config_name}: id2label does not match labels.json"
         );
-        let tok_path = dir.join(TOKENIZER_FILE);
-        let tokenizer = Tokenizer::from_file(&tok_path)
-            .map_err(|e| anyhow::anyhow!("cannot load {}: {e}", tok_path.display()))?;
+        let tokenizer = Tokenizer::from_bytes(texts.tokenizer)
+            .map_err(|e| anyhow::anyhow!("cannot load {}: {e}", texts.name_of(TOKENIZER_FILE)))?;
         let specials = Specials::of(&tokenizer)?;
         ensure!(
             (specials.bos, specials.pad, specials.eos) == (0, 1, 2),
@@ -159,7 +235,7 @@ impl RustBertNer {
             bc.max_position_embeddings
         );
         Ok(Self {
-            name: dir.display().to_string(),
+            name: texts.origin.to_string(),
             model: Mutex::new(Model { _vs: vs, net }),
             tokenizer,
             settings,

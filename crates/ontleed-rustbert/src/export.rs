@@ -1,6 +1,7 @@
-//! Converting an ontleed transformer model directory (the candle format, see
-//! [`crate::ner::transformer::ner`]) into the layout rust-bert's XLM-RoBERTa token classifier
-//! loads, without Python.
+//! Converting an ontleed transformer model (the candle format, see
+//! [`ontleed::ner::transformer::files`]: a model directory, or the embedded accurate model's
+//! [`ModelFiles`] in memory) into the layout rust-bert's XLM-RoBERTa token classifier loads,
+//! without Python.
 //!
 //! The exported directory holds
 //! - `config.json`: an XLM-RoBERTa config (`model_type` `xlm-roberta`,
@@ -8,8 +9,8 @@
 //!   `ontleed` section (`max_len`, `context_sentences`);
 //! - `rust_model.ot`: the weights as a libtorch archive (`Tensor::save_multi`), f32, named as
 //!   rust-bert's `RobertaForTokenClassification` names them (`roberta.*`, `classifier.*`);
-//! - `sentencepiece.bpe.model`: the trimmed SentencePiece vocabulary ([`super::spm`]);
-//! - `tokenizer.json` and `labels.json`, copied unchanged (ontleed's own backend tokenizes with
+//! - `sentencepiece.bpe.model`: the trimmed SentencePiece vocabulary ([`crate::spm`]);
+//! - `tokenizer.json` and `labels.json`, written unchanged (ontleed's own backend tokenizes with
 //!   them, exactly as the candle backend does).
 //!
 //! Adjustments to the weights:
@@ -30,9 +31,11 @@ use anyhow::{Context, Result, bail, ensure};
 use candle_core::Device as CandleDevice;
 use serde_json::{Value, json};
 
-use super::spm::{self, SpmModel};
-use crate::ner::transformer::files::{CONFIG_FILE, LABELS_FILE, TOKENIZER_FILE};
-use crate::ner::transformer::ner::{read_labels, read_weights};
+use ontleed::ner::transformer::files::{
+    CONFIG_FILE, LABELS_FILE, ModelFiles, TOKENIZER_FILE, is_model_dir,
+};
+
+use crate::spm::{self, SpmModel};
 
 /// The weights file of an exported directory.
 pub const RB_WEIGHTS_FILE: &str = "rust_model.ot";
@@ -77,21 +80,17 @@ pub fn is_export_dir(dir: &Path) -> bool {
     .all(|f| dir.join(f).is_file())
 }
 
-fn read_json(path: &Path) -> Result<Value> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))
-}
-
-/// Converts the candle model directory `dir` in memory.
-pub fn convert(dir: &Path) -> Result<Converted> {
-    let config = read_json(&dir.join(CONFIG_FILE))?;
-    let tokenizer = read_json(&dir.join(TOKENIZER_FILE))?;
-    let labels = read_labels(&dir.join(LABELS_FILE))?;
+/// Converts the model `files` (read from a directory or embedded) in memory.
+pub fn convert(files: &ModelFiles) -> Result<Converted> {
+    let config_name = files.name_of(CONFIG_FILE);
+    let config: Value = serde_json::from_str(&files.config)
+        .with_context(|| format!("{config_name} is not JSON"))?;
+    let tokenizer: Value = serde_json::from_slice(&files.tokenizer)
+        .with_context(|| format!("{} is not JSON", files.name_of(TOKENIZER_FILE)))?;
+    let labels = files.labels()?;
     ensure!(
         config.get("ontleed").is_some(),
-        "{} has no \"ontleed\" section (is it a token-classification model?)",
-        dir.join(CONFIG_FILE).display()
+        "{config_name} has no \"ontleed\" section (is it a token-classification model?)"
     );
     let act = config["hidden_act"].as_str().unwrap_or("gelu");
     ensure!(
@@ -105,7 +104,7 @@ pub fn convert(dir: &Path) -> Result<Converted> {
     );
     let spm = spm::from_tokenizer_json(&tokenizer)?;
 
-    let weights = read_weights(dir, &CandleDevice::Cpu)?;
+    let weights = files.load_f32(&CandleDevice::Cpu)?;
     let mut names: Vec<&String> = weights.keys().collect();
     names.sort();
     let mut tensors = Vec::with_capacity(names.len());
@@ -197,32 +196,41 @@ pub fn convert(dir: &Path) -> Result<Converted> {
     })
 }
 
-/// Exports the candle model directory `dir` into `out` (created when missing).
-pub fn export(dir: &Path, out: &Path) -> Result<ExportReport> {
+/// Exports the candle model directory `dir` into `out` (created when missing; it must not be
+/// `dir`).
+pub fn export_dir(dir: &Path, out: &Path) -> Result<ExportReport> {
     ensure!(
-        crate::ner::transformer::ner::is_model_dir(dir),
-        "{} is not a transformer model directory (config.json, model.safetensors, tokenizer.json, labels.json)",
+        is_model_dir(dir),
+        "{} is not a transformer model directory (config.json, model.safetensors or model.gguf, tokenizer.json, labels.json)",
         dir.display()
     );
     ensure!(
         std::fs::canonicalize(dir).ok() != std::fs::canonicalize(out).ok(),
         "the export directory must differ from the model directory"
     );
-    let c = convert(dir)?;
+    export(&ModelFiles::read(dir)?, out)
+}
+
+/// Exports the model `files` (read from a directory or embedded) into `out` (created when
+/// missing): nothing but `out` is written.
+pub fn export(files: &ModelFiles, out: &Path) -> Result<ExportReport> {
+    let c = convert(files)?;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let parameters = c.tensors.iter().map(|(_, t)| t.numel()).sum();
     let vocab_size = c.config["vocab_size"].as_u64().unwrap_or(0) as usize;
+    let write = |name: &str, bytes: &[u8]| -> Result<()> {
+        let p = out.join(name);
+        std::fs::write(&p, bytes).with_context(|| format!("cannot write {}", p.display()))
+    };
     tch::Tensor::save_multi(&c.tensors, out.join(RB_WEIGHTS_FILE))
         .with_context(|| format!("cannot write {}", out.join(RB_WEIGHTS_FILE).display()))?;
-    std::fs::write(out.join(SPM_FILE), &c.spm.bytes)?;
-    std::fs::write(
-        out.join(CONFIG_FILE),
-        serde_json::to_string_pretty(&c.config)? + "\n",
+    write(SPM_FILE, &c.spm.bytes)?;
+    write(
+        CONFIG_FILE,
+        (serde_json::to_string_pretty(&c.config)? + "\n").as_bytes(),
     )?;
-    for f in [TOKENIZER_FILE, LABELS_FILE] {
-        std::fs::copy(dir.join(f), out.join(f))
-            .with_context(|| format!("cannot copy {}", dir.join(f).display()))?;
-    }
+    write(TOKENIZER_FILE, &files.tokenizer)?;
+    write(LABELS_FILE, files.labels.as_bytes())?;
     Ok(ExportReport {
         tensors: c.tensors.len(),
         parameters,

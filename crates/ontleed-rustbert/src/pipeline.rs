@@ -23,8 +23,9 @@ use rust_bert::pipelines::token_classification::{
 use rust_bert::resources::LocalResource;
 use tch::Device;
 
-use super::export::{RB_WEIGHTS_FILE, SPM_FILE, is_export_dir};
-use crate::ner::transformer::files::CONFIG_FILE;
+use ontleed::ner::transformer::files::CONFIG_FILE;
+
+use crate::export::{RB_WEIGHTS_FILE, SPM_FILE, is_export_dir};
 
 /// Inputs per call of rust-bert's `predict` in [`predict`].
 pub const CHUNK: usize = 64;

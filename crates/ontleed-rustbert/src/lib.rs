@@ -1,9 +1,11 @@
-//! The accurate model on rust-bert (libtorch), behind the optional `rust-bert` feature.
+//! The accurate model on rust-bert (libtorch): the optional backend of the `ontleed` CLI's
+//! `rust-bert` feature, a crate of its own so that nothing else builds libtorch.
 //!
 //! - [`export`]: writes a model directory in the layout rust-bert loads (XLM-RoBERTa config,
 //!   `rust_model.ot`, `sentencepiece.bpe.model`), in Rust ([`spm`] writes the SentencePiece
-//!   protobuf).
-//! - [`ner::RustBertNer`]: the [`crate::ner::Recognizer`] behind `--ner-backend rust-bert`:
+//!   protobuf), from a model directory or from a model's files in memory (the embedded accurate
+//!   model: `ontleed::pipeline::accurate_files`).
+//! - [`ner::RustBertNer`]: the [`ontleed::ner::Recognizer`] behind `--ner-backend rust-bert`:
 //!   rust-bert's `RobertaForTokenClassification` with ontleed's own input construction, so its
 //!   output equals the candle backend's.
 //! - [`pipeline`]: rust-bert's `TokenClassificationModel` on an export, and a work-around for
