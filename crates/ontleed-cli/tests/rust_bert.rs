@@ -33,6 +33,21 @@ struct Fixture {
     rust_bert: RustBertNer,
 }
 
+/// `ontleed ARGS` run in the crate's directory by `setup`; asserts that it succeeded (showing
+/// its stderr otherwise) and returns its output.
+fn ontleed_succeeds(setup: impl FnOnce(&mut Command)) -> std::process::Output {
+    let mut cmd = Command::cargo_bin("ontleed").unwrap();
+    cmd.current_dir(manifest_dir());
+    setup(&mut cmd);
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 fn manifest_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }
@@ -239,21 +254,13 @@ fn same_tags_as_candle_on_the_samples() {
 fn annotate_writes_the_same_jsonl_with_both_backends() {
     let Some(f) = fixture() else { return };
     let run = |extra: &[&str]| -> String {
-        let out = Command::cargo_bin("ontleed")
-            .unwrap()
-            .current_dir(manifest_dir())
-            .args(["annotate", "-q", "--threads", "2", "--ner-model"])
-            .arg(&f.model_dir)
-            .args(extra)
-            .args(["data/samples/articles.jsonl", "data/samples/txt"])
-            .env("CANDLE_NUM_THREADS", "1")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = ontleed_succeeds(|c| {
+            c.args(["annotate", "-q", "--threads", "2", "--ner-model"])
+                .arg(&f.model_dir)
+                .args(extra)
+                .args(["data/samples/articles.jsonl", "data/samples/txt"])
+                .env("CANDLE_NUM_THREADS", "1");
+        });
         String::from_utf8(out.stdout).unwrap()
     };
     // candle in f32, as rust-bert computes (int8, the default where the CPU has VNNI or AVX2, differs
@@ -264,10 +271,8 @@ fn annotate_writes_the_same_jsonl_with_both_backends() {
     assert!(candle.contains("\"entities\""));
     assert_eq!(candle, rust_bert);
     // An exported directory works too; only the model name in the records differs.
-    let out = Command::cargo_bin("ontleed")
-        .unwrap()
-        .current_dir(manifest_dir())
-        .args([
+    let out = ontleed_succeeds(|c| {
+        c.args([
             "annotate",
             "-q",
             "--ner-backend",
@@ -275,10 +280,8 @@ fn annotate_writes_the_same_jsonl_with_both_backends() {
             "--ner-model",
         ])
         .arg(&f.export_dir)
-        .args(["data/samples/articles.jsonl", "data/samples/txt"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+        .args(["data/samples/articles.jsonl", "data/samples/txt"]);
+    });
     let name = |s: &str| s.replace(&format!("\"{}\"", f.export_dir.display()), "\"M\"");
     let a = String::from_utf8(out.stdout).unwrap();
     assert_eq!(
@@ -297,20 +300,11 @@ fn embedded_accurate_model_runs_in_memory() {
     let scratch = tmp.path().join("tmp");
     std::fs::create_dir(&scratch).unwrap();
     let ontleed = |args: &[&str]| -> std::process::Output {
-        let out = Command::cargo_bin("ontleed")
-            .unwrap()
-            .current_dir(manifest_dir())
-            .args(args)
-            .env("TMPDIR", &scratch)
-            .env("CANDLE_NUM_THREADS", "1")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
+        ontleed_succeeds(|c| {
+            c.args(args)
+                .env("TMPDIR", &scratch)
+                .env("CANDLE_NUM_THREADS", "1");
+        })
     };
     let annotate = |extra: &[&str]| -> Vec<u8> {
         let mut args = vec![
