@@ -60,10 +60,6 @@ enum Raw {
     Failed(InputError),
 }
 
-fn input_error(kind: &'static str, message: impl Into<String>) -> InputError {
-    InputError::new(kind, message)
-}
-
 /// A line's output: the CLI's record as JSON, or the typed row.
 enum LineRow {
     Json(String),
@@ -106,7 +102,7 @@ impl NativePipeline {
                     Value::Object(m)
                 }
                 Err(e) => {
-                    return Raw::Failed(input_error(
+                    return Raw::Failed(InputError::new(
                         "invalid_utf8",
                         format!("text is not valid Unicode: {e}"),
                     ));
@@ -116,14 +112,14 @@ impl NativePipeline {
             match convert::py_to_json(obj) {
                 Ok(v) => v,
                 Err(e) => {
-                    return Raw::Failed(input_error(
+                    return Raw::Failed(InputError::new(
                         "invalid_json",
                         format!("the dict is not JSON: {e}"),
                     ));
                 }
             }
         } else {
-            return Raw::Failed(input_error(
+            return Raw::Failed(InputError::new(
                 "not_an_object",
                 format!(
                     "expected a str, bytes or dict, found {}",
@@ -133,7 +129,7 @@ impl NativePipeline {
         };
         match serde_json::to_vec(&value) {
             Ok(line) => Raw::Line(line),
-            Err(e) => Raw::Failed(input_error("invalid_json", format!("not JSON: {e}"))),
+            Err(e) => Raw::Failed(InputError::new("invalid_json", format!("not JSON: {e}"))),
         }
     }
 
@@ -156,7 +152,7 @@ impl NativePipeline {
         let article = match raw {
             Raw::Line(l) => self
                 .parse(&l, line, false)
-                .unwrap_or_else(|| Err(input_error("empty_text", "the line is blank"))),
+                .unwrap_or_else(|| Err(InputError::new("empty_text", "the line is blank"))),
             Raw::Failed(e) => Err(e),
         };
         Item {
@@ -226,32 +222,32 @@ fn arrow_article(
     max_bytes: usize,
 ) -> Result<Article, InputError> {
     let Some(text) = text else {
-        return Err(input_error(
+        return Err(InputError::new(
             "missing_text",
             format!("column {text_column:?} is null"),
         ));
     };
     let size = text.len() + title.map_or(0, <[u8]>::len);
     if size > max_bytes {
-        return Err(input_error(
+        return Err(InputError::new(
             "too_large",
             format!("the article is {size} bytes, over the size limit of {max_bytes} bytes"),
         ));
     }
     let text = std::str::from_utf8(text)
-        .map_err(|e| input_error("invalid_utf8", format!("text is not valid UTF-8: {e}")))?;
+        .map_err(|e| InputError::new("invalid_utf8", format!("text is not valid UTF-8: {e}")))?;
     let title = match title.map(std::str::from_utf8) {
         None => None,
         Some(Ok(t)) => Some(t).filter(|t| !t.trim().is_empty()),
         Some(Err(e)) => {
-            return Err(input_error(
+            return Err(InputError::new(
                 "invalid_utf8",
                 format!("title is not valid UTF-8: {e}"),
             ));
         }
     };
     if text.trim().is_empty() && title.is_none() {
-        return Err(input_error(
+        return Err(InputError::new(
             "empty_text",
             format!("column {text_column:?} is empty"),
         ));
